@@ -1,0 +1,77 @@
+//! The command line: clap definitions and one thin file per command.
+
+mod explain;
+mod lint;
+mod rules;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::error::Error;
+
+/// Exit codes: 0 clean, 1 findings or a failed gate, 2 usage, configuration or
+/// I/O error.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "straddle",
+    version,
+    about = "Make schema migrations safe to ship: lint, expand/contract, run, verify",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Configuration file (default: the nearest straddle.toml above the current folder).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check migrations for irrevocable, breaking and locking changes.
+    Lint(lint::LintArgs),
+    /// List every rule with its category and severity.
+    Rules(rules::RulesArgs),
+    /// Print a rule's documentation: what, why, the safe alternative, an example.
+    Explain(explain::ExplainArgs),
+}
+
+/// Parses the arguments, runs the command and maps the result to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let mut stderr = anstream::stderr();
+            let _ = writeln!(stderr, "error: {e}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<u8, Error> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let config = Config::load(cli.config.as_deref(), &cwd)?;
+    match cli.command {
+        Command::Lint(args) => lint::run(args, &config),
+        Command::Rules(args) => rules::run(args),
+        Command::Explain(args) => explain::run(args),
+    }
+}

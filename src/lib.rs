@@ -1,0 +1,21 @@
+//! straddle: safe database schema migrations.
+//!
+//! The layers, from files to reports (see `docs/` and the README):
+//! `source` finds migrations on disk, `sql` splits and parses them, `schema`
+//! replays them into an in-memory catalog, `lint` runs the rules, `report`
+//! prints findings and `cli` wires the commands together.
+
+pub mod cli;
+pub mod config;
+pub mod dialect;
+pub mod error;
+pub mod finding;
+pub mod lint;
+pub mod report;
+pub mod schema;
+pub mod source;
+pub mod sql;
+
+pub use dialect::Dialect;
+pub use error::{Error, Result};
+pub use finding::{Category, Finding, Severity};

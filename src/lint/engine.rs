@@ -1,0 +1,219 @@
+//! The engine: replay every migration of a folder into the catalog, in
+//! version order, and run the rules on the migrations that are to be reported.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use sqlparser::ast::Statement as Ast;
+
+use super::context::{MigrationCx, StatementCx, make_finding};
+use super::{Rule, all_rules, find_rule, suppress};
+use crate::dialect::Dialect;
+use crate::finding::{Finding, Position, Severity};
+use crate::schema::Catalog;
+use crate::source::{MigrationSet, Version};
+use crate::sql::{SqlFile, Statement, parse_file};
+
+/// A rule's level as configured: its severity, or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+    Off,
+}
+
+/// What to lint and how.
+#[derive(Clone, Debug, Default)]
+pub struct LintOptions {
+    pub dialect: Dialect,
+    /// Rule id → configured level, overriding the rule's own severity.
+    pub levels: BTreeMap<String, Level>,
+    /// Report only migrations containing one of these files (`lint FILE…`);
+    /// `None` reports every migration. Earlier migrations are replayed either
+    /// way.
+    pub only_files: Option<Vec<PathBuf>>,
+    /// Migrations up to and including this version are replayed but not
+    /// reported (adoption on an old history).
+    pub baseline: Option<Version>,
+    /// The runner sets a lock timeout for every migration, so statements need
+    /// not set their own.
+    pub assume_lock_timeout: bool,
+}
+
+/// The result of linting a folder.
+#[derive(Clone, Debug, Default)]
+pub struct LintOutcome {
+    /// Sorted by file, place and rule.
+    pub findings: Vec<Finding>,
+    /// Migrations whose findings are reported.
+    pub migrations_checked: usize,
+    /// Migrations replayed into the catalog (reported or not).
+    pub migrations_replayed: usize,
+}
+
+impl LintOutcome {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+}
+
+fn is_set_of(statement: &Statement, names: &[&str]) -> Option<bool> {
+    let words: Vec<String> = statement.words().collect();
+    let first = words.first()?;
+    let mentions = words
+        .iter()
+        .any(|w| names.contains(&w.to_ascii_lowercase().as_str()));
+    if !mentions {
+        return None;
+    }
+    if first == "SET" || (first == "SELECT" && words.iter().any(|w| w == "SET_CONFIG")) {
+        // `SET lock_timeout = 0` (or '0') switches the timeout off.
+        let zero = statement.tokens.iter().rev().find_map(|t| match &t.token {
+            sqlparser::tokenizer::Token::Number(n, _) => Some(n.trim() == "0"),
+            sqlparser::tokenizer::Token::SingleQuotedString(s) => Some(s.trim() == "0"),
+            _ => None,
+        });
+        return Some(zero != Some(true));
+    }
+    None
+}
+
+/// Whether a statement opens or closes an explicit transaction.
+fn transaction_change(statement: &Statement) -> Option<bool> {
+    match statement.ast()? {
+        Ast::StartTransaction { .. } => Some(true),
+        Ast::Commit { .. } | Ast::Rollback { .. } => Some(false),
+        _ => None,
+    }
+}
+
+fn reported(options: &LintOptions, set: &MigrationSet, index: usize) -> bool {
+    let migration = &set.migrations[index];
+    if options
+        .baseline
+        .as_ref()
+        .is_some_and(|b| migration.version <= *b)
+    {
+        return false;
+    }
+    match &options.only_files {
+        None => true,
+        Some(files) => files.iter().any(|f| {
+            same_file(f, &migration.up.path)
+                || migration
+                    .down
+                    .as_ref()
+                    .is_some_and(|d| same_file(f, &d.path))
+        }),
+    }
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    a == b
+        || match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+}
+
+/// Lints a migration folder.
+pub fn lint_set(set: &MigrationSet, options: &LintOptions) -> LintOutcome {
+    let rules: Vec<&dyn Rule> = all_rules()
+        .iter()
+        .copied()
+        .filter(|r| r.applies_to(options.dialect))
+        .filter(|r| options.levels.get(r.meta().id) != Some(&Level::Off))
+        .collect();
+    let mut outcome = LintOutcome::default();
+    let mut catalog = Catalog::new();
+
+    for problem in &set.problems {
+        let reported_file = match &options.only_files {
+            None => true,
+            Some(files) => files.iter().any(|f| same_file(f, &problem.path)),
+        };
+        if let (true, Some(rule)) = (reported_file, find_rule(problem.rule)) {
+            outcome.findings.push(make_finding(
+                rule,
+                &problem.path,
+                Position::new(1, 1),
+                None,
+                problem.message.clone(),
+                String::new(),
+            ));
+        }
+    }
+
+    for (index, migration) in set.migrations.iter().enumerate() {
+        let up = parse_file(&migration.up.text, options.dialect);
+        outcome.migrations_replayed += 1;
+        if !reported(options, set, index) {
+            for statement in &up.statements {
+                catalog.apply(statement, migration.version.as_str());
+            }
+            continue;
+        }
+        outcome.migrations_checked += 1;
+        let down: Option<SqlFile> = migration
+            .down
+            .as_ref()
+            .map(|d| parse_file(&d.text, options.dialect));
+        let before = catalog.clone();
+        let mut findings = Vec::new();
+        let mut in_transaction = !migration.no_transaction;
+        let mut lock_timeout_set = options.assume_lock_timeout;
+        for (i, statement) in up.statements.iter().enumerate() {
+            if let Some(open) = transaction_change(statement) {
+                in_transaction = open;
+            }
+            if let Some(on) = is_set_of(statement, &["lock_timeout", "lock_wait_timeout"]) {
+                lock_timeout_set = on;
+            }
+            let cx = StatementCx {
+                options,
+                migration,
+                file: &up,
+                statement,
+                index: i,
+                catalog: &catalog,
+                in_transaction,
+                lock_timeout_set,
+            };
+            for rule in &rules {
+                rule.check_statement(&cx, &mut findings);
+            }
+            catalog.apply(statement, migration.version.as_str());
+        }
+        let cx = MigrationCx {
+            options,
+            migration,
+            up: &up,
+            down: down.as_ref(),
+            catalog_before: &before,
+            catalog_after: &catalog,
+        };
+        for rule in &rules {
+            rule.check_migration(&cx, &mut findings);
+        }
+        suppress::apply(migration, &up, down.as_ref(), &mut findings);
+        outcome.findings.extend(findings);
+    }
+
+    for finding in &mut outcome.findings {
+        match options.levels.get(finding.rule) {
+            Some(Level::Error) => finding.severity = Severity::Error,
+            Some(Level::Warning) => finding.severity = Severity::Warning,
+            _ => {}
+        }
+    }
+    outcome
+        .findings
+        .retain(|f| options.levels.get(f.rule) != Some(&Level::Off));
+    outcome
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    outcome
+}

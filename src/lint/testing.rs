@@ -1,0 +1,127 @@
+//! Test support for rules: fixtures are migration folders under
+//! `tests/fixtures/rules/<rule-id>/<case>/`, each with a `straddle.case`
+//! file that says what must happen:
+//!
+//! ```text
+//! dialect = postgres          # optional, default postgres
+//! fires = 2                   # exact number of findings of this rule
+//! ```
+//!
+//! A case folder whose name starts with `fires` must yield at least one finding
+//! of the rule; one whose name starts with `quiet` must yield none. The
+//! folder's migrations are linted as a whole (earlier migrations give the
+//! catalog its context).
+
+use std::path::{Path, PathBuf};
+
+use crate::dialect::Dialect;
+use crate::lint::{LintOptions, lint_set};
+use crate::source::discover;
+
+fn fixtures_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
+}
+
+struct Case {
+    dialect: Dialect,
+    fires: Option<usize>,
+}
+
+fn read_case(dir: &Path) -> Case {
+    let mut case = Case {
+        dialect: Dialect::Postgres,
+        fires: None,
+    };
+    if let Ok(text) = std::fs::read_to_string(dir.join("straddle.case")) {
+        for line in text.lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if let Some((key, value)) = line.split_once('=') {
+                match key.trim() {
+                    "dialect" => case.dialect = value.trim().parse().expect("dialect"),
+                    "fires" => case.fires = Some(value.trim().parse().expect("fires = N")),
+                    other => panic!("{}: unknown key `{other}`", dir.display()),
+                }
+            }
+        }
+    }
+    case
+}
+
+/// Lints every case of `rule` and checks the outcome; panics with the
+/// findings when a case fails. Requires at least one `fires*` and one
+/// `quiet*` case.
+pub fn check_fixture(rule: &str) {
+    let root = fixtures_root().join(rule);
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    let fires_cases = cases
+        .iter()
+        .filter(|c| name(c).starts_with("fires"))
+        .count();
+    let quiet_cases = cases
+        .iter()
+        .filter(|c| name(c).starts_with("quiet"))
+        .count();
+    assert!(
+        fires_cases > 0 && quiet_cases > 0,
+        "{rule}: needs at least one fires* and one quiet* case under {}",
+        root.display()
+    );
+    for dir in cases {
+        let case = read_case(&dir);
+        let set = discover(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let options = LintOptions {
+            dialect: case.dialect,
+            ..LintOptions::default()
+        };
+        let outcome = lint_set(&set, &options);
+        let mine: Vec<_> = outcome.findings.iter().filter(|f| f.rule == rule).collect();
+        let shown = || {
+            outcome
+                .findings
+                .iter()
+                .map(|f| {
+                    format!(
+                        "  {}:{}:{} {} {}",
+                        f.file.display(),
+                        f.line,
+                        f.column,
+                        f.rule,
+                        f.message
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let case_name = name(&dir);
+        if case_name.starts_with("quiet") {
+            assert!(
+                mine.is_empty(),
+                "{rule}/{case_name}: expected no finding, got:\n{}",
+                shown()
+            );
+        } else {
+            assert!(
+                !mine.is_empty(),
+                "{rule}/{case_name}: expected a finding, got:\n{}",
+                shown()
+            );
+        }
+        if let Some(n) = case.fires {
+            assert_eq!(
+                mine.len(),
+                n,
+                "{rule}/{case_name}: expected {n} findings, got:\n{}",
+                shown()
+            );
+        }
+    }
+}
+
+fn name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}

@@ -1,0 +1,1 @@
+//! Judging a column type change: does it rewrite the table, can it lose data?

@@ -1,0 +1,316 @@
+//! Reading a migrations folder in any of the common layouts.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::directives::parse_leading;
+use super::{Layout, Migration, MigrationFile, MigrationSet, SourceProblem, Version};
+use crate::error::{Error, Result};
+
+/// Which half of a migration a file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Half {
+    Up,
+    Down,
+    /// sqlx's lone `<version>_<name>.sql`: an up with no down by design.
+    Simple,
+}
+
+/// A file name taken apart.
+#[derive(Debug)]
+struct Entry {
+    version: Version,
+    name: String,
+    half: Half,
+    layout: Layout,
+    path: PathBuf,
+    /// diesel's `metadata.toml` said `run_in_transaction = false`.
+    no_transaction: bool,
+}
+
+/// `<version>_<name>` → (version, name). The name may be empty (`0001.up.sql`
+/// has no `_`).
+fn split_version(stem: &str) -> Option<(Version, String)> {
+    let (version, name) = match stem.find('_') {
+        Some(i) => (&stem[..i], &stem[i + 1..]),
+        None => (stem, ""),
+    };
+    Some((Version::parse(version)?, name.to_string()))
+}
+
+/// Recognises a flat or dotted file name.
+fn classify_file(file_name: &str) -> Option<(Version, String, Half, Layout)> {
+    let stem = file_name.strip_suffix(".sql")?;
+    let (stem, half) = if let Some(s) = stem.strip_suffix(".up") {
+        (s, Half::Up)
+    } else if let Some(s) = stem.strip_suffix(".down") {
+        (s, Half::Down)
+    } else {
+        (stem, Half::Simple)
+    };
+    // `V0001.Name.up.sql` (Flyway-style numbering with up/down files).
+    if let Some(rest) = stem.strip_prefix(['V', 'v'])
+        && let Some(dot) = rest.find('.')
+        && let Some(version) = Version::parse(&rest[..dot])
+    {
+        return Some((version, rest[dot + 1..].to_string(), half, Layout::Dotted));
+    }
+    let (version, name) = split_version(stem)?;
+    Some((version, name, half, Layout::Flat))
+}
+
+/// Reads one migration file as UTF-8 text. Failures are problems of the folder
+/// (reported as findings), not errors that stop the run.
+pub fn read_migration_file(path: &Path) -> std::result::Result<MigrationFile, SourceProblem> {
+    let bytes = fs::read(path).map_err(|e| SourceProblem {
+        rule: "unreadable-file",
+        path: path.to_path_buf(),
+        message: format!("cannot read the file: {e}"),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let valid = &e.as_bytes()[..offset];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = String::from_utf8_lossy(
+            &valid[valid.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1)..],
+        )
+        .chars()
+        .count()
+            + 1;
+        SourceProblem {
+            rule: "unreadable-file",
+            path: path.to_path_buf(),
+            message: format!(
+                "the file is not UTF-8 text (invalid byte at line {line}, column {column}); \
+                 save it as UTF-8"
+            ),
+        }
+    })?;
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
+    Ok(MigrationFile {
+        path: path.to_path_buf(),
+        text,
+    })
+}
+
+/// diesel's `metadata.toml`: `run_in_transaction = false` means the
+/// migration runs outside a transaction.
+fn diesel_no_transaction(dir: &Path, problems: &mut Vec<SourceProblem>) -> bool {
+    let path = dir.join("metadata.toml");
+    let Ok(text) = fs::read_to_string(&path) else {
+        return false;
+    };
+    match text.parse::<toml::Table>() {
+        Ok(table) => matches!(
+            table.get("run_in_transaction"),
+            Some(toml::Value::Boolean(false))
+        ),
+        Err(e) => {
+            problems.push(SourceProblem {
+                rule: "unreadable-file",
+                path,
+                message: format!("invalid metadata.toml: {}", e.message()),
+            });
+            false
+        }
+    }
+}
+
+fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        paths.push(entry.path());
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+fn collect(dir: &Path, problems: &mut Vec<SourceProblem>) -> Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    for path in list_dir(dir)? {
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if file_name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            let Some((version, name)) = split_version(file_name) else {
+                continue;
+            };
+            let no_transaction = diesel_no_transaction(&path, problems);
+            let mut found = false;
+            for (half, file) in [(Half::Up, "up.sql"), (Half::Down, "down.sql")] {
+                let file_path = path.join(file);
+                if file_path.is_file() {
+                    found = true;
+                    entries.push(Entry {
+                        version: version.clone(),
+                        name: name.clone(),
+                        half,
+                        layout: Layout::Folders,
+                        path: file_path,
+                        no_transaction,
+                    });
+                }
+            }
+            if !found {
+                problems.push(SourceProblem {
+                    rule: "unrecognised-file",
+                    path: path.clone(),
+                    message: "this migration folder has neither up.sql nor down.sql".into(),
+                });
+            }
+            continue;
+        }
+        if !file_name.ends_with(".sql") {
+            continue;
+        }
+        match classify_file(file_name) {
+            Some((version, name, half, layout)) => entries.push(Entry {
+                version,
+                name,
+                half,
+                layout,
+                path,
+                no_transaction: false,
+            }),
+            None => problems.push(SourceProblem {
+                rule: "unrecognised-file",
+                path,
+                message: "this .sql file does not look like a migration: expected \
+                          `<version>_<name>.up.sql`/`.down.sql`, `<version>_<name>.sql`, \
+                          `V<version>.<name>.up.sql` or a `<version>_<name>/up.sql` folder"
+                    .into(),
+            }),
+        }
+    }
+    Ok(entries)
+}
+
+#[derive(Default)]
+struct Halves {
+    up: Option<Entry>,
+    down: Option<Entry>,
+}
+
+/// Finds every migration in `dir`, in version order. Problems with single
+/// files (unreadable, duplicate version, orphan down) are collected in
+/// [`MigrationSet::problems`]; only an unreadable folder is an error.
+pub fn discover(dir: &Path) -> Result<MigrationSet> {
+    let mut problems = Vec::new();
+    if !dir.is_dir() {
+        return Err(Error::io(
+            dir,
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such migrations folder (give one, or set `migrations` in straddle.toml)",
+            ),
+        ));
+    }
+    let entries = collect(dir, &mut problems)?;
+
+    let mut by_version: BTreeMap<Version, Halves> = BTreeMap::new();
+    let mut layouts: Vec<Layout> = Vec::new();
+    for entry in entries {
+        if !layouts.contains(&entry.layout) {
+            layouts.push(entry.layout);
+        }
+        let halves = by_version.entry(entry.version.clone()).or_default();
+        let slot = match entry.half {
+            Half::Up | Half::Simple => &mut halves.up,
+            Half::Down => &mut halves.down,
+        };
+        match slot {
+            Some(existing) => problems.push(SourceProblem {
+                rule: "duplicate-version",
+                path: entry.path.clone(),
+                message: format!(
+                    "version {} is used twice: here and in {}; give one of them a new, later version",
+                    entry.version,
+                    existing.path.display()
+                ),
+            }),
+            None => *slot = Some(entry),
+        }
+    }
+
+    let mut migrations = Vec::new();
+    for (version, halves) in by_version {
+        let Some(up) = halves.up else {
+            if let Some(down) = halves.down {
+                problems.push(SourceProblem {
+                    rule: "orphan-down",
+                    path: down.path,
+                    message: format!(
+                        "a down migration for version {version} without its up migration"
+                    ),
+                });
+            }
+            continue;
+        };
+        if let Some(down) = &halves.down
+            && down.name != up.name
+        {
+            problems.push(SourceProblem {
+                rule: "orphan-down",
+                path: down.path.clone(),
+                message: format!(
+                    "the down file's name `{}` differs from its up file's `{}`",
+                    down.name, up.name
+                ),
+            });
+        }
+        let up_file = match read_migration_file(&up.path) {
+            Ok(file) => file,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        let down_file = match halves.down.map(|d| read_migration_file(&d.path)) {
+            Some(Ok(file)) => Some(file),
+            Some(Err(problem)) => {
+                problems.push(problem);
+                None
+            }
+            None => None,
+        };
+        let directives = parse_leading(&up_file.text);
+        migrations.push(Migration {
+            no_transaction: up.no_transaction || directives.no_transaction,
+            version,
+            name: up.name,
+            up: up_file,
+            down: down_file,
+            directives,
+        });
+    }
+
+    if layouts.len() > 1 {
+        problems.push(SourceProblem {
+            rule: "unrecognised-file",
+            path: dir.to_path_buf(),
+            message: format!(
+                "this folder mixes migration layouts ({}); keep to one",
+                layouts
+                    .iter()
+                    .map(|l| format!("{l:?}").to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+
+    Ok(MigrationSet {
+        dir: dir.to_path_buf(),
+        layout: layouts.first().copied(),
+        migrations,
+        problems,
+    })
+}

@@ -1,0 +1,98 @@
+//! Migration versions. They sort as numbers, part by part, so that `9` comes
+//! before `10` and diesel's `2019-11-11-162609` sorts by date.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A version as written in the file name, compared by its numeric parts.
+#[derive(Clone, Debug, Eq)]
+pub struct Version {
+    raw: String,
+    parts: Vec<u128>,
+}
+
+impl Version {
+    /// Parses a version: digits, optionally separated by `-`, `_` or `.`
+    /// (`20240101120000`, `0001`, `2019-11-11-162609`, `1.2`). Returns `None`
+    /// when it holds anything else.
+    pub fn parse(raw: &str) -> Option<Version> {
+        if raw.is_empty() {
+            return None;
+        }
+        let mut parts = Vec::new();
+        for part in raw.split(['-', '_', '.']) {
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) || part.len() > 38 {
+                return None;
+            }
+            parts.push(part.parse::<u128>().ok()?);
+        }
+        Some(Version {
+            raw: raw.to_string(),
+            parts,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The version as one integer where it fits (sqlx stores versions as
+    /// `BIGINT`): the digits with separators removed.
+    pub fn as_i64(&self) -> Option<i64> {
+        let digits: String = self.raw.chars().filter(|c| c.is_ascii_digit()).collect();
+        digits.parse().ok()
+    }
+}
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.parts.cmp(&other.parts)
+    }
+}
+
+impl std::hash::Hash for Version {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parts.hash(state);
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_numerically() {
+        let mut v: Vec<Version> = ["10", "9", "0001", "2"]
+            .iter()
+            .map(|s| Version::parse(s).unwrap())
+            .collect();
+        v.sort();
+        let order: Vec<&str> = v.iter().map(|v| v.as_str()).collect();
+        assert_eq!(order, ["0001", "2", "9", "10"]);
+        assert!(
+            Version::parse("2019-11-11-162609").unwrap()
+                < Version::parse("2019-12-01-000000").unwrap()
+        );
+        assert_eq!(Version::parse("0001"), Version::parse("1"));
+        assert!(Version::parse("abc").is_none());
+        assert!(Version::parse("").is_none());
+    }
+}
