@@ -11,6 +11,7 @@ pub mod dialect;
 pub mod error;
 pub mod finding;
 pub mod lint;
+pub mod phase;
 pub mod report;
 pub mod schema;
 pub mod source;

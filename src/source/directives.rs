@@ -150,8 +150,8 @@ pub fn parse_leading(text: &str) -> Directives {
         if trimmed.is_empty() {
             continue;
         }
-        if trimmed.starts_with("/*") {
-            in_block = !trimmed[2..].contains("*/");
+        if let Some(body) = trimmed.strip_prefix("/*") {
+            in_block = !body.contains("*/");
             continue;
         }
         let Some(comment) = trimmed.strip_prefix("--") else {

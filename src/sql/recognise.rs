@@ -74,11 +74,8 @@ fn upper(token: &TokenWithSpan) -> Option<String> {
 /// after it.
 fn name_at(tokens: &[TokenWithSpan], mut i: usize) -> Option<(String, usize)> {
     let mut parts = Vec::new();
-    loop {
-        match tokens.get(i).map(|t| &t.token) {
-            Some(Token::Word(_)) => parts.push(unquote(&text(&tokens[i].token))),
-            _ => break,
-        }
+    while let Some(Token::Word(_)) = tokens.get(i).map(|t| &t.token) {
+        parts.push(unquote(&text(&tokens[i].token)));
         i += 1;
         if matches!(tokens.get(i).map(|t| &t.token), Some(Token::Period)) {
             i += 1;

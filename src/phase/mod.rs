@@ -1,0 +1,14 @@
+//! Expand/contract discipline: which phase a migration belongs to, how
+//! expands and contracts pair up, and static checks that a down migration
+//! reverses its up. Knows nothing of databases.
+
+use crate::source::{Migration, Phase};
+
+/// The phase a migration runs in: the one it declares, else `Expand`.
+///
+/// Undeclared migrations with breaking statements are reported by the
+/// `phase` rules; for running purposes they are still applied where an expand
+/// would be, so that `migrate up` on an old history behaves like sqlx.
+pub fn effective_phase(migration: &Migration) -> Phase {
+    migration.directives.phase.clone().unwrap_or(Phase::Expand)
+}
