@@ -34,14 +34,13 @@ fn main() {
         .collect();
     stems.sort();
 
+    // Only declared modules are compiled; a file being written but not yet
+    // declared is left out (a test checks that none is forgotten).
     let module_list = fs::read_to_string(dir.join("mod.rs")).expect("src/lint/rules/mod.rs");
+    stems.retain(|stem| module_list.contains(&format!("pub mod {stem};")));
     let mut out = String::new();
     out.push_str("/// Every rule, in id order.\npub static ALL: &[&dyn crate::lint::Rule] = &[\n");
     for stem in &stems {
-        assert!(
-            module_list.contains(&format!("pub mod {stem};")),
-            "src/lint/rules/{stem}.rs is not declared in src/lint/rules/mod.rs: add `pub mod {stem};`"
-        );
         writeln!(out, "    &{stem}::{},", pascal(stem)).unwrap();
     }
     out.push_str("];\n\n/// (rule id, documentation from the rule file's `//!` comments).\npub static DOCS: &[(&str, &str)] = &[\n");

@@ -2,6 +2,7 @@
 
 mod explain;
 mod lint;
+mod plan;
 mod rules;
 
 use std::io::Write;
@@ -43,6 +44,8 @@ pub enum Command {
     Rules(rules::RulesArgs),
     /// Print a rule's documentation: what, why, the safe alternative, an example.
     Explain(explain::ExplainArgs),
+    /// Show each expand with its contract (or "no contract yet"), from the files.
+    Plan(plan::PlanArgs),
 }
 
 /// Parses the arguments, runs the command and maps the result to an exit code.
@@ -73,5 +76,6 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Lint(args) => lint::run(args, &config),
         Command::Rules(args) => rules::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Plan(args) => plan::run(args, &config),
     }
 }

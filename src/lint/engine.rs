@@ -199,8 +199,19 @@ pub fn lint_set(set: &MigrationSet, options: &LintOptions) -> LintOutcome {
             rule.check_migration(&cx, &mut findings);
         }
         suppress::apply(migration, &up, down.as_ref(), &mut findings);
+        crate::phase::review(migration, &mut findings);
         outcome.findings.extend(findings);
     }
+
+    let is_reported = |m: &crate::source::Migration| {
+        set.migrations
+            .iter()
+            .position(|other| std::ptr::eq(other, m))
+            .is_some_and(|i| reported(options, set, i))
+    };
+    outcome
+        .findings
+        .extend(crate::phase::pairs::check(set, &is_reported));
 
     for finding in &mut outcome.findings {
         match options.levels.get(finding.rule) {

@@ -4,7 +4,7 @@
 //! Each rule lives in its own file under `src/lint/rules/`; its `//!` doc is
 //! what `straddle explain` prints.
 
-mod context;
+pub(crate) mod context;
 mod engine;
 pub mod rules;
 mod suppress;
