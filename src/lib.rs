@@ -12,6 +12,7 @@ pub mod error;
 pub mod finding;
 pub mod lint;
 pub mod phase;
+pub mod recipe;
 pub mod report;
 pub mod schema;
 pub mod source;

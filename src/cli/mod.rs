@@ -2,6 +2,7 @@
 
 mod explain;
 mod lint;
+mod new;
 mod plan;
 mod rules;
 
@@ -46,6 +47,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Show each expand with its contract (or "no contract yet"), from the files.
     Plan(plan::PlanArgs),
+    /// Write a new migration (up and down), or an expand/contract pair from a recipe.
+    New(new::NewArgs),
 }
 
 /// Parses the arguments, runs the command and maps the result to an exit code.
@@ -77,5 +80,6 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Rules(args) => rules::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Plan(args) => plan::run(args, &config),
+        Command::New(args) => new::run(args, &config),
     }
 }

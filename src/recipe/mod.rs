@@ -1,0 +1,274 @@
+//! `straddle new`: ready migration files for common changes, written in the
+//! folder's own layout and dialect, each with its down, split into expand and
+//! contract where two application versions must coexist.
+//!
+//! Each recipe lives in its own file and returns a [`Plan`]: the migrations to
+//! write (as [`Draft`]s, in order) and what to do between the phases. This
+//! module validates names against the schema model, picks versions, and
+//! writes all files or none.
+
+mod add_column;
+mod add_index;
+mod names;
+mod version;
+mod write;
+
+pub use add_index::parse_index_arg;
+pub use names::{Column, quote, quote_path};
+pub use write::write_plan;
+
+use std::path::{Path, PathBuf};
+
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::schema::{Catalog, Table};
+use crate::source::{Layout, MigrationSet, discover};
+use crate::sql::parse_file;
+
+/// The phase a drafted migration declares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DraftPhase {
+    Expand,
+    /// A contract of the draft at this index of the same plan.
+    ContractOf(usize),
+}
+
+/// One migration to write.
+#[derive(Clone, Debug)]
+pub struct Draft {
+    /// The descriptive part of the file name (`add_users_email`).
+    pub name: String,
+    pub phase: DraftPhase,
+    /// Runs outside a transaction (`-- no-transaction`).
+    pub no_transaction: bool,
+    /// Body of the up file, after the directive lines.
+    pub up: String,
+    /// Body of the down file.
+    pub down: String,
+}
+
+/// What a recipe produces.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    pub drafts: Vec<Draft>,
+    /// What to do between and after the phases, printed after writing.
+    pub steps: Vec<String>,
+}
+
+/// The folder a recipe writes into, with its history replayed.
+pub struct Target {
+    pub dir: PathBuf,
+    pub dialect: Dialect,
+    pub layout: Layout,
+    pub set: Option<MigrationSet>,
+    pub catalog: Catalog,
+}
+
+impl Target {
+    /// Reads `dir` (which may not exist yet) and replays its migrations.
+    pub fn load(dir: &Path, dialect: Dialect) -> Result<Target> {
+        let set = if dir.is_dir() {
+            Some(discover(dir)?)
+        } else {
+            None
+        };
+        let mut catalog = Catalog::new();
+        if let Some(set) = &set {
+            for migration in &set.migrations {
+                for statement in parse_file(&migration.up.text, dialect).statements {
+                    catalog.apply(&statement, migration.version.as_str());
+                }
+            }
+        }
+        Ok(Target {
+            dir: dir.to_path_buf(),
+            dialect,
+            layout: set.as_ref().and_then(|s| s.layout).unwrap_or(Layout::Flat),
+            set,
+            catalog,
+        })
+    }
+
+    /// Whether the history is known well enough to say a table is missing:
+    /// at least one table was created by it.
+    fn knows_tables(&self) -> bool {
+        !self.catalog.tables.is_empty()
+    }
+
+    /// The table as the schema model knows it. An error when the model knows
+    /// the history and the table is not in it; `Ok(None)` when there is no
+    /// history to tell.
+    pub fn table(&self, name: &str) -> Result<Option<&Table>> {
+        if let Some(table) = self
+            .catalog
+            .table(name)
+            .or_else(|| self.catalog.table(&name.to_lowercase()))
+        {
+            return Ok(Some(table));
+        }
+        if self.knows_tables() {
+            let mut known: Vec<&str> = self.catalog.tables.keys().map(String::as_str).collect();
+            known.truncate(12);
+            return Err(Error::usage(format!(
+                "table `{name}` does not exist after replaying the migrations in {} (known tables: {})",
+                self.dir.display(),
+                known.join(", ")
+            )));
+        }
+        Ok(None)
+    }
+
+    /// Requires `table.column` to exist (when the model knows the table).
+    pub fn column(&self, column: &Column) -> Result<Option<&crate::schema::Column>> {
+        let Some(table) = self.table(&column.table)? else {
+            return Ok(None);
+        };
+        match table
+            .column(&column.column)
+            .or_else(|| table.column(&column.column.to_lowercase()))
+        {
+            Some(c) => Ok(Some(c)),
+            None => Err(Error::usage(format!(
+                "column `{}` does not exist in table `{}` (its columns: {})",
+                column.column,
+                column.table,
+                table
+                    .columns
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// Requires `table.column` not to exist yet.
+    pub fn column_is_free(&self, column: &Column) -> Result<()> {
+        if let Some(table) = self.table(&column.table)?
+            && (table.column(&column.column).is_some()
+                || table.column(&column.column.to_lowercase()).is_some())
+        {
+            return Err(Error::usage(format!(
+                "column `{}` already exists in table `{}`",
+                column.column, column.table
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks that `ty` is a column type the dialect's parser accepts, and
+    /// returns it as written.
+    pub fn check_type(&self, ty: &str) -> Result<String> {
+        let ty = ty.trim();
+        let probe = format!("CREATE TABLE straddle_probe (c {ty})");
+        let file = parse_file(&probe, self.dialect);
+        let ok = file.tokenize_error.is_none()
+            && file.statements.len() == 1
+            && matches!(
+                file.statements[0].ast(),
+                Some(sqlparser::ast::Statement::CreateTable(t))
+                    if t.columns.len() == 1 && t.columns[0].options.is_empty()
+            );
+        if ty.is_empty() || !ok {
+            return Err(Error::usage(format!(
+                "`{ty}` is not a column type for {}",
+                self.dialect
+            )));
+        }
+        Ok(ty.to_string())
+    }
+
+    /// Checks that `value` is one SQL expression (a default value).
+    pub fn check_expression(&self, value: &str) -> Result<String> {
+        let value = value.trim();
+        let probe = format!("SELECT {value}");
+        let file = parse_file(&probe, self.dialect);
+        let ok = file.tokenize_error.is_none()
+            && file.statements.len() == 1
+            && matches!(file.statements[0].ast(), Some(sqlparser::ast::Statement::Query(q))
+                if matches!(&*q.body, sqlparser::ast::SetExpr::Select(s) if s.projection.len() == 1 && s.from.is_empty()));
+        if value.is_empty() || !ok {
+            return Err(Error::usage(format!(
+                "`{value}` is not a single SQL expression (quote text values: --default \"'active'\")"
+            )));
+        }
+        Ok(value.to_string())
+    }
+}
+
+/// The recipes `straddle new` knows.
+#[derive(Clone, Debug)]
+pub enum Recipe {
+    /// An empty expand with its down.
+    Empty,
+    AddColumn {
+        column: Column,
+        ty: String,
+        default: Option<String>,
+        not_null: bool,
+    },
+    AddIndex {
+        table: String,
+        columns: Vec<String>,
+        unique: bool,
+    },
+}
+
+impl Recipe {
+    /// A file name for the migration when the user gave none.
+    pub fn default_name(&self) -> String {
+        match self {
+            Recipe::Empty => "change".into(),
+            Recipe::AddColumn { column, .. } => {
+                format!("add_{}_{}", column.table, column.column)
+            }
+            Recipe::AddIndex { table, columns, .. } => {
+                format!("index_{}_{}", table, columns.join("_"))
+            }
+        }
+    }
+
+    /// Validates the arguments against the target and drafts the migrations.
+    pub fn plan(&self, target: &Target, name: &str) -> Result<Plan> {
+        match self {
+            Recipe::Empty => Ok(Plan {
+                drafts: vec![Draft {
+                    name: name.to_string(),
+                    phase: DraftPhase::Expand,
+                    no_transaction: false,
+                    up: "-- Additive, backward-compatible changes only: the running version must keep working.\n".into(),
+                    down: "-- Undo every statement of the up migration, in reverse order.\n".into(),
+                }],
+                steps: vec![
+                    "write the expand's statements and their inverses in the down file".into(),
+                    "check them: straddle lint".into(),
+                ],
+            }),
+            Recipe::AddColumn {
+                column,
+                ty,
+                default,
+                not_null,
+            } => add_column::plan(target, name, column, ty, default.as_deref(), *not_null),
+            Recipe::AddIndex {
+                table,
+                columns,
+                unique,
+            } => add_index::plan(target, name, table, columns, *unique),
+        }
+    }
+}
+
+/// Makes a file-name-safe name: lower case letters, digits and `_`.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    let out = out.trim_end_matches('_').to_string();
+    if out.is_empty() { "change".into() } else { out }
+}
