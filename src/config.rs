@@ -25,6 +25,74 @@ pub struct ConfigFile {
     /// Rule id → `error`, `warning` or `off`.
     #[serde(default)]
     pub rules: BTreeMap<String, LevelName>,
+    /// The database `straddle migrate` works on.
+    #[serde(default)]
+    pub database: DatabaseSection,
+    /// How `straddle migrate` applies migrations.
+    #[serde(default)]
+    pub runner: RunnerSection,
+}
+
+/// `[database]`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSection {
+    /// Used when neither `--database-url`, `DATABASE_URL` nor `.env` names one.
+    pub url: Option<String>,
+}
+
+/// `[runner]`: timeouts and retries of `straddle migrate`. Durations are
+/// humantime strings (`2s`, `500ms`, `1m 30s`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunnerSection {
+    /// How long one statement waits for a table lock before it gives up
+    /// (PostgreSQL `lock_timeout`, MySQL `lock_wait_timeout`, SQLite busy
+    /// timeout). `0s` switches it off.
+    #[serde(deserialize_with = "de_duration")]
+    pub lock_timeout: std::time::Duration,
+    /// How long one statement may run (PostgreSQL `statement_timeout`,
+    /// MariaDB `max_statement_time`); `0s` (the default) means no limit.
+    #[serde(deserialize_with = "de_duration")]
+    pub statement_timeout: std::time::Duration,
+    /// How many times a statement that hit the lock timeout is tried again.
+    pub lock_retries: u32,
+    /// The first wait before a retry; it doubles each time (with jitter).
+    #[serde(deserialize_with = "de_duration")]
+    pub retry_backoff: std::time::Duration,
+    /// The longest wait between two retries.
+    #[serde(deserialize_with = "de_duration")]
+    pub retry_backoff_max: std::time::Duration,
+    /// How long a runner waits for another runner on the same database to
+    /// finish before it exits with an error.
+    #[serde(deserialize_with = "de_duration")]
+    pub wait_for_runner: std::time::Duration,
+}
+
+impl Default for RunnerSection {
+    fn default() -> Self {
+        use std::time::Duration;
+        RunnerSection {
+            lock_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::ZERO,
+            lock_retries: 5,
+            retry_backoff: Duration::from_millis(500),
+            retry_backoff_max: Duration::from_secs(30),
+            wait_for_runner: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A humantime duration (`2s`, `500ms`, `1m 30s`).
+fn de_duration<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<std::time::Duration, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    humantime::parse_duration(text.trim()).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "`{text}` is not a duration ({e}); write for example \"2s\", \"500ms\" or \"1m 30s\""
+        ))
+    })
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod db;
 pub mod dialect;
 pub mod error;
 pub mod finding;
@@ -14,6 +15,7 @@ pub mod lint;
 pub mod phase;
 pub mod recipe;
 pub mod report;
+pub mod runner;
 pub mod schema;
 pub mod source;
 pub mod sql;

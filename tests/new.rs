@@ -87,13 +87,61 @@ fn recipes(dialect: Dialect) -> Vec<Recipe> {
             unique: true,
         },
     ];
+    let bigint = if dialect == Dialect::Sqlite {
+        "REAL"
+    } else {
+        "bigint"
+    };
+    all.extend([
+        Recipe::RenameColumn {
+            column: col("users.email"),
+            new_name: "users.email_address".into(),
+        },
+        Recipe::RenameColumn {
+            column: col("users.nickname"),
+            new_name: "handle".into(),
+        },
+        Recipe::ChangeType {
+            column: col("orders.total_cents"),
+            new_type: bigint.into(),
+            into: None,
+        },
+        Recipe::DropColumn {
+            column: col("users.nickname"),
+        },
+        Recipe::DropColumn {
+            column: col("orders.total_cents"),
+        },
+        Recipe::RenameTable {
+            old: "orders".into(),
+            new: "purchases".into(),
+        },
+    ]);
     if dialect != Dialect::Sqlite {
-        all.push(Recipe::AddColumn {
-            column: col("users.country"),
-            ty: text.into(),
-            default: None,
-            not_null: true,
-        });
+        all.extend([
+            Recipe::AddColumn {
+                column: col("users.country"),
+                ty: text.into(),
+                default: None,
+                not_null: true,
+            },
+            Recipe::DropColumn {
+                column: col("users.email"),
+            },
+            Recipe::AddForeignKey {
+                column: col("orders.user_id"),
+                references: "users".into(),
+                referenced_columns: vec!["id".into()],
+            },
+            Recipe::SetNotNull {
+                column: col("users.nickname"),
+                default: None,
+            },
+            Recipe::SetNotNull {
+                column: col("users.nickname"),
+                default: Some("'anonymous'".into()),
+            },
+        ]);
     }
     all
 }
@@ -153,6 +201,32 @@ fn bad_arguments_write_nothing() {
             columns: vec!["nosuch".into()],
             unique: false,
         },
+        Recipe::RenameColumn {
+            column: col("users.email"),
+            new_name: "users.nickname".into(),
+        },
+        Recipe::RenameColumn {
+            column: col("users.email"),
+            new_name: "orders.email".into(),
+        },
+        Recipe::ChangeType {
+            column: col("users.email"),
+            new_type: "text".into(),
+            into: None,
+        },
+        Recipe::RenameTable {
+            old: "orders".into(),
+            new: "users".into(),
+        },
+        Recipe::AddForeignKey {
+            column: col("orders.user_id"),
+            references: "nosuch".into(),
+            referenced_columns: vec!["id".into()],
+        },
+        Recipe::SetNotNull {
+            column: col("users.email"),
+            default: None,
+        },
     ];
     for recipe in cases {
         let err = apply(&dir, Dialect::Postgres, &recipe).expect_err(&format!("{recipe:?}"));
@@ -181,6 +255,34 @@ fn contract_names_its_expand() {
         })
     );
     assert!(contract.no_transaction);
+}
+
+#[test]
+fn sqlite_refuses_what_it_cannot_do_online() {
+    let (_tmp, dir) = fixture(Dialect::Sqlite);
+    let before = files(&dir);
+    let col = |s: &str| Column::parse(s).unwrap();
+    for recipe in [
+        Recipe::AddForeignKey {
+            column: col("orders.user_id"),
+            references: "users".into(),
+            referenced_columns: vec!["id".into()],
+        },
+        Recipe::SetNotNull {
+            column: col("users.nickname"),
+            default: None,
+        },
+        Recipe::AddColumn {
+            column: col("users.country"),
+            ty: "TEXT".into(),
+            default: None,
+            not_null: true,
+        },
+    ] {
+        let err = apply(&dir, Dialect::Sqlite, &recipe).expect_err(&format!("{recipe:?}"));
+        assert!(err.to_string().contains("SQLite"), "{err}");
+    }
+    assert_eq!(files(&dir), before);
 }
 
 #[test]

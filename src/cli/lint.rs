@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use clap::Args;
 
@@ -37,24 +37,70 @@ pub struct LintArgs {
 /// The migrations folder a file belongs to: its own folder, or for diesel's
 /// `<version>_<name>/up.sql` the folder above.
 fn folder_of(file: &Path) -> PathBuf {
-    let parent = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let in_migration_folder = matches!(
+    let parent = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let is_half = matches!(
         file.file_name().and_then(|n| n.to_str()),
         Some("up.sql") | Some("down.sql")
-    ) && parent
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| Version::parse(n.split('_').next().unwrap_or("")))
-        .is_some();
-    let folder = if in_migration_folder {
-        parent.parent().map(Path::to_path_buf).unwrap_or_default()
-    } else {
-        parent
+    );
+    // The folder's real name, also when it was given as `.` or `..`.
+    let parent_name = match parent.file_name() {
+        Some(name) => Some(name.to_os_string()),
+        None => parent
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_os_string())),
     };
-    if folder.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        folder
+    let in_migration_folder = is_half
+        && parent_name
+            .as_ref()
+            .and_then(|n| n.to_str())
+            .and_then(|n| Version::parse(n.split('_').next().unwrap_or("")))
+            .is_some();
+    if !in_migration_folder {
+        return parent;
+    }
+    match parent.components().next_back() {
+        Some(Component::Normal(_)) => match parent.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+        _ => parent.join(".."),
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+}
+
+/// Findings name files the way the user named them on the command line.
+fn use_given_paths(findings: &mut [crate::finding::Finding], given: &[PathBuf]) {
+    let given: Vec<(PathBuf, &PathBuf)> = given
+        .iter()
+        .filter(|p| p.is_file())
+        .filter_map(|p| p.canonicalize().ok().map(|c| (c, p)))
+        .collect();
+    if given.is_empty() {
+        return;
+    }
+    let mut cache: BTreeMap<PathBuf, Option<PathBuf>> = BTreeMap::new();
+    for finding in findings {
+        let replacement = cache.entry(finding.file.clone()).or_insert_with(|| {
+            let canonical = finding.file.canonicalize().ok()?;
+            given
+                .iter()
+                .find(|(c, _)| *c == canonical)
+                .map(|(_, p)| (*p).clone())
+        });
+        if let Some(path) = replacement {
+            finding.file = path.clone();
+        }
     }
 }
 
@@ -67,7 +113,9 @@ fn targets(args: &LintArgs, config: &Config) -> Result<Vec<(PathBuf, Option<Vec<
     let mut files: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     for path in &args.paths {
         if path.is_dir() {
-            folders.push((path.clone(), None));
+            if !folders.iter().any(|(d, _)| same_file(d, path)) {
+                folders.push((path.clone(), None));
+            }
         } else if path.is_file() {
             files.entry(folder_of(path)).or_default().push(path.clone());
         } else {
@@ -77,6 +125,8 @@ fn targets(args: &LintArgs, config: &Config) -> Result<Vec<(PathBuf, Option<Vec<
             ));
         }
     }
+    // A file inside a folder that is linted whole is reported with it.
+    files.retain(|dir, _| !folders.iter().any(|(d, _)| same_file(d, dir)));
     folders.extend(files.into_iter().map(|(dir, files)| (dir, Some(files))));
     Ok(folders)
 }
@@ -104,6 +154,7 @@ pub fn run(args: LintArgs, config: &Config) -> Result<u8> {
         outcome.migrations_checked += part.migrations_checked;
         outcome.migrations_replayed += part.migrations_replayed;
     }
+    use_given_paths(&mut outcome.findings, &args.paths);
     let mut stdout = anstream::stdout();
     report::write(&outcome, args.format, &mut stdout).map_err(|e| Error::io("<stdout>", e))?;
     stdout.flush().map_err(|e| Error::io("<stdout>", e))?;

@@ -1,7 +1,9 @@
 //! The command line: clap definitions and one thin file per command.
 
+mod adopt;
 mod explain;
 mod lint;
+mod migrate;
 mod new;
 mod plan;
 mod rules;
@@ -49,6 +51,10 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Write a new migration (up and down), or an expand/contract pair from a recipe.
     New(new::NewArgs),
+    /// Apply or roll back migrations on a database, phase by phase; show their status.
+    Migrate(migrate::MigrateArgs),
+    /// Record migrations already applied by sqlx or diesel as applied in straddle's history.
+    Adopt(adopt::AdoptArgs),
 }
 
 /// Parses the arguments, runs the command and maps the result to an exit code.
@@ -81,5 +87,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Explain(args) => explain::run(args),
         Command::Plan(args) => plan::run(args, &config),
         Command::New(args) => new::run(args, &config),
+        Command::Migrate(args) => migrate::run(args, &config),
+        Command::Adopt(args) => adopt::run(args, &config),
     }
 }

@@ -29,8 +29,10 @@ pub struct NewArgs {
     #[arg(long, group = "recipe", num_args = 2, value_names = ["TABLE.COLUMN", "TYPE"])]
     pub add_column: Option<Vec<String>>,
 
-    /// With --add-column: the column's default (an SQL expression: quote text, e.g. "'new'").
-    #[arg(long, requires = "add_column", allow_hyphen_values = true)]
+    /// With --add-column or --set-not-null: the column's default (an SQL
+    /// expression: quote text, e.g. "'new'"). With --set-not-null it also
+    /// fills the existing NULLs.
+    #[arg(long, allow_hyphen_values = true)]
     pub default: Option<String>,
 
     /// With --add-column: the column is required (made NOT NULL in a contract when there is no default).
@@ -44,6 +46,34 @@ pub struct NewArgs {
     /// With --add-index: a unique index.
     #[arg(long, requires = "add_index")]
     pub unique: bool,
+
+    /// Rename a column through an expand/contract pair: TABLE.OLD TABLE.NEW.
+    #[arg(long, group = "recipe", num_args = 2, value_names = ["TABLE.OLD", "TABLE.NEW"])]
+    pub rename_column: Option<Vec<String>>,
+
+    /// Change a column's type through an expand/contract pair: TABLE.COLUMN NEWTYPE.
+    #[arg(long, group = "recipe", num_args = 2, value_names = ["TABLE.COLUMN", "NEWTYPE"])]
+    pub change_type: Option<Vec<String>>,
+
+    /// With --change-type: the new column's name (default: COLUMN_NEWTYPE).
+    #[arg(long, requires = "change_type", value_name = "NAME")]
+    pub into: Option<String>,
+
+    /// Drop a column through an expand/contract pair: TABLE.COLUMN.
+    #[arg(long, group = "recipe", value_name = "TABLE.COLUMN")]
+    pub drop_column: Option<String>,
+
+    /// Rename a table, leaving a view under the old name until the contract: OLD NEW.
+    #[arg(long, group = "recipe", num_args = 2, value_names = ["OLD", "NEW"])]
+    pub rename_table: Option<Vec<String>>,
+
+    /// Add a foreign key without a long lock: TABLE.COLUMN REF(COLUMN).
+    #[arg(long, group = "recipe", num_args = 2, value_names = ["TABLE.COLUMN", "REF(COLUMN)"])]
+    pub add_foreign_key: Option<Vec<String>>,
+
+    /// Make a column NOT NULL in a contract, after the app always writes it: TABLE.COLUMN.
+    #[arg(long, group = "recipe", value_name = "TABLE.COLUMN")]
+    pub set_not_null: Option<String>,
 }
 
 impl NewArgs {
@@ -54,6 +84,49 @@ impl NewArgs {
                 ty: values[1].clone(),
                 default: self.default.clone(),
                 not_null: self.not_null,
+            });
+        }
+        if self.default.is_some() && self.add_column.is_none() && self.set_not_null.is_none() {
+            return Err(Error::usage(
+                "--default goes with --add-column or --set-not-null",
+            ));
+        }
+        if let Some(values) = &self.rename_column {
+            return Ok(Recipe::RenameColumn {
+                column: Column::parse(&values[0])?,
+                new_name: values[1].clone(),
+            });
+        }
+        if let Some(values) = &self.change_type {
+            return Ok(Recipe::ChangeType {
+                column: Column::parse(&values[0])?,
+                new_type: values[1].clone(),
+                into: self.into.clone(),
+            });
+        }
+        if let Some(arg) = &self.drop_column {
+            return Ok(Recipe::DropColumn {
+                column: Column::parse(arg)?,
+            });
+        }
+        if let Some(values) = &self.rename_table {
+            return Ok(Recipe::RenameTable {
+                old: values[0].clone(),
+                new: values[1].clone(),
+            });
+        }
+        if let Some(values) = &self.add_foreign_key {
+            let (references, referenced_columns) = crate::recipe::parse_reference(&values[1])?;
+            return Ok(Recipe::AddForeignKey {
+                column: Column::parse(&values[0])?,
+                references,
+                referenced_columns,
+            });
+        }
+        if let Some(arg) = &self.set_not_null {
+            return Ok(Recipe::SetNotNull {
+                column: Column::parse(arg)?,
+                default: self.default.clone(),
             });
         }
         if let Some(arg) = &self.add_index {

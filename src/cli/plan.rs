@@ -47,7 +47,12 @@ struct Plan<'a> {
     pairs: Vec<Pair<'a>>,
 }
 
-fn build(set: &MigrationSet) -> (Vec<(String, String, Role)>, Vec<(String, Option<String>)>) {
+/// (version, name, role) of every migration.
+type Entries = Vec<(String, String, Role)>;
+/// (expand version, contract version) of every declared expand.
+type Pairs = Vec<(String, Option<String>)>;
+
+fn build(set: &MigrationSet) -> (Entries, Pairs) {
     let roles = roles(set);
     let pairs = roles
         .iter()

@@ -81,6 +81,13 @@ fn is_set_of(statement: &Statement, names: &[&str]) -> Option<bool> {
     None
 }
 
+/// Whether a statement switches the lock timeout on (`Some(true)`) or off
+/// (`Some(false)`), as tracked for [`StatementCx::lock_timeout_set`]. Rules
+/// that look back over earlier statements use it.
+pub(crate) fn sets_lock_timeout(statement: &Statement) -> Option<bool> {
+    is_set_of(statement, &["lock_timeout", "lock_wait_timeout"])
+}
+
 /// Whether a statement opens or closes an explicit transaction.
 fn transaction_change(statement: &Statement) -> Option<bool> {
     match statement.ast()? {
@@ -227,4 +234,42 @@ pub fn lint_set(set: &MigrationSet, options: &LintOptions) -> LintOutcome {
         .findings
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     outcome
+}
+
+/// Lints one migration held in memory, an up text and optionally its down,
+/// as the only migration of a folder: no earlier migration gives the catalog
+/// context, so every table it does not create counts as existing. Findings
+/// name the files `up.sql` and `down.sql`. `only_files` and `baseline` of
+/// `options` are ignored.
+pub fn lint_text(up: &str, down: Option<&str>, options: &LintOptions) -> LintOutcome {
+    let Some(version) = Version::parse("1") else {
+        return LintOutcome::default();
+    };
+    let directives = crate::source::parse_leading(up);
+    let migration = crate::source::Migration {
+        version,
+        name: String::from("in_memory"),
+        up: crate::source::MigrationFile {
+            path: PathBuf::from("up.sql"),
+            text: up.to_string(),
+        },
+        down: down.map(|text| crate::source::MigrationFile {
+            path: PathBuf::from("down.sql"),
+            text: text.to_string(),
+        }),
+        no_transaction: directives.no_transaction,
+        directives,
+    };
+    let set = MigrationSet {
+        dir: PathBuf::new(),
+        layout: None,
+        migrations: vec![migration],
+        problems: Vec::new(),
+    };
+    let options = LintOptions {
+        only_files: None,
+        baseline: None,
+        ..options.clone()
+    };
+    lint_set(&set, &options)
 }

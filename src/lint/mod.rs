@@ -6,13 +6,14 @@
 
 pub(crate) mod context;
 mod engine;
+pub(crate) mod mysql_ddl;
 pub mod rules;
 mod suppress;
 #[cfg(test)]
 pub(crate) mod testing;
 
 pub use context::{MigrationCx, StatementCx};
-pub use engine::{Level, LintOptions, LintOutcome, lint_set};
+pub use engine::{Level, LintOptions, LintOutcome, lint_set, lint_text};
 
 use crate::dialect::Dialect;
 use crate::finding::{Category, Finding, Severity};

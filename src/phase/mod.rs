@@ -2,9 +2,14 @@
 //! expands and contracts pair up, the phase review of findings, and static
 //! checks that a down migration reverses its up. Knows nothing of databases.
 
+mod down_order;
+pub mod inverse;
 pub mod pairs;
+mod reversal;
 mod review;
 
+pub use down_order::wrong_order;
+pub use reversal::{Issue, missing_inverses};
 pub use review::review;
 
 use crate::source::{Migration, Phase};

@@ -8,11 +8,20 @@
 //! writes all files or none.
 
 mod add_column;
+mod add_foreign_key;
 mod add_index;
+mod change_type;
+mod drop_column;
+mod moving;
 mod names;
+mod rename_column;
+mod rename_table;
+mod set_not_null;
+mod sync;
 mod version;
 mod write;
 
+pub use add_foreign_key::parse_reference;
 pub use add_index::parse_index_arg;
 pub use names::{Column, quote, quote_path};
 pub use write::write_plan;
@@ -212,6 +221,31 @@ pub enum Recipe {
         columns: Vec<String>,
         unique: bool,
     },
+    RenameColumn {
+        column: Column,
+        new_name: String,
+    },
+    ChangeType {
+        column: Column,
+        new_type: String,
+        into: Option<String>,
+    },
+    DropColumn {
+        column: Column,
+    },
+    RenameTable {
+        old: String,
+        new: String,
+    },
+    AddForeignKey {
+        column: Column,
+        references: String,
+        referenced_columns: Vec<String>,
+    },
+    SetNotNull {
+        column: Column,
+        default: Option<String>,
+    },
 }
 
 impl Recipe {
@@ -224,6 +258,23 @@ impl Recipe {
             }
             Recipe::AddIndex { table, columns, .. } => {
                 format!("index_{}_{}", table, columns.join("_"))
+            }
+            Recipe::RenameColumn { column, new_name } => format!(
+                "rename_{}_{}_to_{}",
+                column.table,
+                column.column,
+                new_name.rsplit('.').next().unwrap_or(new_name)
+            ),
+            Recipe::ChangeType {
+                column, new_type, ..
+            } => format!("{}_{}_to_{}", column.table, column.column, new_type),
+            Recipe::DropColumn { column } => format!("drop_{}_{}", column.table, column.column),
+            Recipe::RenameTable { old, new } => format!("rename_{old}_to_{new}"),
+            Recipe::AddForeignKey {
+                column, references, ..
+            } => format!("{}_{}_references_{references}", column.table, column.column),
+            Recipe::SetNotNull { column, .. } => {
+                format!("require_{}_{}", column.table, column.column)
             }
         }
     }
@@ -255,8 +306,32 @@ impl Recipe {
                 columns,
                 unique,
             } => add_index::plan(target, name, table, columns, *unique),
+            Recipe::RenameColumn { column, new_name } => {
+                rename_column::plan(target, name, column, new_name)
+            }
+            Recipe::ChangeType {
+                column,
+                new_type,
+                into,
+            } => change_type::plan(target, name, column, new_type, into.as_deref()),
+            Recipe::DropColumn { column } => drop_column::plan(target, name, column),
+            Recipe::RenameTable { old, new } => rename_table::plan(target, name, old, new),
+            Recipe::AddForeignKey {
+                column,
+                references,
+                referenced_columns,
+            } => add_foreign_key::plan(target, name, column, references, referenced_columns),
+            Recipe::SetNotNull { column, default } => {
+                set_not_null::plan(target, name, column, default.as_deref())
+            }
         }
     }
+}
+
+/// A stand-in for the version of the plan's draft `index`, replaced when the
+/// files are written (versions are chosen then).
+pub fn version_of(index: usize) -> String {
+    format!("<<version:{index}>>")
 }
 
 /// Makes a file-name-safe name: lower case letters, digits and `_`.

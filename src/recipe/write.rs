@@ -57,6 +57,13 @@ pub fn write_plan(target: &Target, plan: &Plan, now: SystemTime) -> Result<Vec<W
             draft.up
         );
         let down_text = format!("{}{}", header(draft.no_transaction, None), draft.down);
+        let fill = |text: String| {
+            versions
+                .iter()
+                .enumerate()
+                .fold(text, |text, (i, v)| text.replace(&super::version_of(i), v))
+        };
+        let (up_text, down_text) = (fill(up_text), fill(down_text));
         let stem = format!("{version}_{}", draft.name);
         let mut entry = Written {
             version: version.clone(),

@@ -25,25 +25,32 @@ fn line_range(text: &str, line: usize) -> Option<std::ops::Range<usize>> {
     None
 }
 
-/// The part of the finding's first line that it is about: from its column to
-/// its end (when on the same line) or to the end of the line.
-fn highlight(text: &str, finding: &Finding) -> Option<std::ops::Range<usize>> {
-    let line = line_range(text, finding.line)?;
-    let line_text = &text[line.clone()];
-    let offset = |column: usize| {
+/// The byte offset of a 1-based line and character column in `text`, clamped
+/// to the end of that line.
+fn offset(text: &str, line: usize, column: usize) -> Option<usize> {
+    let range = line_range(text, line)?;
+    let line_text = &text[range.clone()];
+    Some(
         line_text
             .char_indices()
             .nth(column.saturating_sub(1))
-            .map(|(i, _)| line.start + i)
-            .unwrap_or(line.end)
-    };
-    let start = offset(finding.column);
-    let end = match finding.end {
-        Some(end) if end.line == finding.line => offset(end.column),
-        _ => line.end,
-    };
-    let end = end.max(start);
-    Some(start..end)
+            .map(|(i, _)| range.start + i)
+            .unwrap_or(range.end),
+    )
+}
+
+/// The part of the file the finding is about: from its position to the end of
+/// its statement or range (over several lines when the statement spans them),
+/// else to the end of its first line. Trailing blank space is left out.
+fn highlight(text: &str, finding: &Finding) -> Option<std::ops::Range<usize>> {
+    let start = offset(text, finding.line, finding.column)?;
+    let end = finding
+        .end
+        .and_then(|end| offset(text, end.line, end.column))
+        .filter(|&end| end > start)
+        .or_else(|| line_range(text, finding.line).map(|r| r.end))?;
+    let end = start + text[start..end].trim_end().len();
+    Some(start..end.max(start))
 }
 
 fn render_one(finding: &Finding, source: Option<&str>) -> String {

@@ -33,6 +33,9 @@ pub struct Constraint {
     pub columns: Vec<String>,
     /// `false` while added `NOT VALID` and not validated yet.
     pub validated: bool,
+    /// For a CHECK constraint, its expression as SQL text (sqlparser's
+    /// rendering), so rules can tell what it proves (`col IS NOT NULL`).
+    pub check: Option<String>,
     pub created_by: String,
 }
 

@@ -134,6 +134,16 @@ fn collect(dir: &Path, problems: &mut Vec<SourceProblem>) -> Result<Vec<Entry>> 
     let mut entries = Vec::new();
     for path in list_dir(dir)? {
         let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+            let lossy = path.file_name().unwrap_or_default().to_string_lossy();
+            if lossy.ends_with(".sql") || path.is_dir() {
+                problems.push(SourceProblem {
+                    rule: "unrecognised-file",
+                    path: path.clone(),
+                    message: "this name is not valid UTF-8, so its version cannot be read; \
+                              rename it with ASCII characters"
+                        .into(),
+                });
+            }
             continue;
         };
         if file_name.starts_with('.') {
@@ -193,10 +203,112 @@ fn collect(dir: &Path, problems: &mut Vec<SourceProblem>) -> Result<Vec<Entry>> 
     Ok(entries)
 }
 
-#[derive(Default)]
-struct Halves {
+/// The files found under one version and one name.
+struct Group {
+    name: String,
     up: Option<Entry>,
     down: Option<Entry>,
+}
+
+fn duplicate(entry: &Entry, first: &Path) -> SourceProblem {
+    SourceProblem {
+        rule: "duplicate-version",
+        path: entry.path.clone(),
+        message: format!(
+            "version {} is used twice: here and in {}; give one of them a new, later version",
+            entry.version,
+            first.display()
+        ),
+    }
+}
+
+/// Pairs the files of one version into (up, down). Extra up files are
+/// duplicate versions; a down file with no up of its name is an orphan,
+/// unless it is the only down of a lone up (then it is a misnamed down, which
+/// is still used, and reported).
+fn pair(
+    version: &Version,
+    entries: Vec<Entry>,
+    problems: &mut Vec<SourceProblem>,
+) -> Option<(Entry, Option<Entry>)> {
+    let mut groups: Vec<Group> = Vec::new();
+    for entry in entries {
+        let index = match groups.iter().position(|g| g.name == entry.name) {
+            Some(index) => index,
+            None => {
+                groups.push(Group {
+                    name: entry.name.clone(),
+                    up: None,
+                    down: None,
+                });
+                groups.len() - 1
+            }
+        };
+        let group = &mut groups[index];
+        let slot = match entry.half {
+            Half::Up | Half::Simple => &mut group.up,
+            Half::Down => &mut group.down,
+        };
+        match slot {
+            Some(first) => problems.push(duplicate(&entry, &first.path)),
+            None => *slot = Some(entry),
+        }
+    }
+
+    let mut primary: Option<(Entry, Option<Entry>)> = None;
+    let mut lone_downs: Vec<Entry> = Vec::new();
+    for group in groups {
+        match (group.up, &primary) {
+            (Some(up), None) => primary = Some((up, group.down)),
+            (Some(up), Some((first, _))) => {
+                let mut problem = duplicate(&up, &first.path);
+                if let Some(down) = &group.down {
+                    problem.message.push_str(&format!(
+                        " (its down file {} is skipped with it)",
+                        down.path.display()
+                    ));
+                }
+                problems.push(problem);
+            }
+            (None, _) => lone_downs.extend(group.down),
+        }
+    }
+    let adopt_misnamed =
+        lone_downs.len() == 1 && primary.as_ref().is_some_and(|(_, down)| down.is_none());
+    for down in lone_downs {
+        match &mut primary {
+            Some((up, slot)) if adopt_misnamed => {
+                problems.push(SourceProblem {
+                    rule: "orphan-down",
+                    path: down.path.clone(),
+                    message: format!(
+                        "the down file's name `{}` differs from its up file's `{}` ({}); \
+                         rename it to match",
+                        down.name,
+                        up.name,
+                        up.path.display()
+                    ),
+                });
+                *slot = Some(down);
+            }
+            Some((up, _)) => problems.push(SourceProblem {
+                rule: "orphan-down",
+                path: down.path.clone(),
+                message: format!(
+                    "a down migration for version {version} named `{}`, but the up \
+                     migration of that version is {}",
+                    down.name,
+                    up.path.display()
+                ),
+            }),
+            None => problems.push(SourceProblem {
+                rule: "orphan-down",
+                path: down.path.clone(),
+                message: format!("a down migration for version {version} without its up migration"),
+            }),
+        }
+    }
+    primary
 }
 
 /// Finds every migration in `dir`, in version order. Problems with single
@@ -205,67 +317,35 @@ struct Halves {
 pub fn discover(dir: &Path) -> Result<MigrationSet> {
     let mut problems = Vec::new();
     if !dir.is_dir() {
+        let message = if dir.exists() {
+            "not a folder: give the migrations folder, or the migration files themselves"
+        } else {
+            "no such migrations folder (give one, or set `migrations` in straddle.toml)"
+        };
         return Err(Error::io(
             dir,
-            std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no such migrations folder (give one, or set `migrations` in straddle.toml)",
-            ),
+            std::io::Error::new(std::io::ErrorKind::NotFound, message),
         ));
     }
     let entries = collect(dir, &mut problems)?;
 
-    let mut by_version: BTreeMap<Version, Halves> = BTreeMap::new();
+    let mut by_version: BTreeMap<Version, Vec<Entry>> = BTreeMap::new();
     let mut layouts: Vec<Layout> = Vec::new();
     for entry in entries {
         if !layouts.contains(&entry.layout) {
             layouts.push(entry.layout);
         }
-        let halves = by_version.entry(entry.version.clone()).or_default();
-        let slot = match entry.half {
-            Half::Up | Half::Simple => &mut halves.up,
-            Half::Down => &mut halves.down,
-        };
-        match slot {
-            Some(existing) => problems.push(SourceProblem {
-                rule: "duplicate-version",
-                path: entry.path.clone(),
-                message: format!(
-                    "version {} is used twice: here and in {}; give one of them a new, later version",
-                    entry.version,
-                    existing.path.display()
-                ),
-            }),
-            None => *slot = Some(entry),
-        }
+        by_version
+            .entry(entry.version.clone())
+            .or_default()
+            .push(entry);
     }
 
     let mut migrations = Vec::new();
-    for (version, halves) in by_version {
-        let Some(up) = halves.up else {
-            if let Some(down) = halves.down {
-                problems.push(SourceProblem {
-                    rule: "orphan-down",
-                    path: down.path,
-                    message: format!(
-                        "a down migration for version {version} without its up migration"
-                    ),
-                });
-            }
+    for (version, entries) in by_version {
+        let Some((up, down)) = pair(&version, entries, &mut problems) else {
             continue;
         };
-        if let Some(down) = &halves.down
-            && down.name != up.name
-        {
-            problems.push(SourceProblem {
-                rule: "orphan-down",
-                path: down.path.clone(),
-                message: format!(
-                    "the down file's name `{}` differs from its up file's `{}`",
-                    down.name, up.name
-                ),
-            });
-        }
         let up_file = match read_migration_file(&up.path) {
             Ok(file) => file,
             Err(problem) => {
@@ -273,7 +353,7 @@ pub fn discover(dir: &Path) -> Result<MigrationSet> {
                 continue;
             }
         };
-        let down_file = match halves.down.map(|d| read_migration_file(&d.path)) {
+        let down_file = match down.map(|d| read_migration_file(&d.path)) {
             Some(Ok(file)) => Some(file),
             Some(Err(problem)) => {
                 problems.push(problem);

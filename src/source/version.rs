@@ -1,5 +1,6 @@
-//! Migration versions. They sort as numbers, part by part, so that `9` comes
-//! before `10` and diesel's `2019-11-11-162609` sorts by date.
+//! Migration versions. They sort as numbers, so that `9` comes before `10`;
+//! separators are ignored, so diesel's `2019-11-11-162609` sorts with
+//! sqlx-style `20191111162609` by date (crates.io's history mixes both).
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -8,6 +9,8 @@ use std::fmt;
 #[derive(Clone, Debug, Eq)]
 pub struct Version {
     raw: String,
+    /// The digits, separators removed, as one number.
+    value: u128,
     parts: Vec<u128>,
 }
 
@@ -26,8 +29,13 @@ impl Version {
             }
             parts.push(part.parse::<u128>().ok()?);
         }
+        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() > 38 {
+            return None;
+        }
         Some(Version {
             raw: raw.to_string(),
+            value: digits.parse().ok()?,
             parts,
         })
     }
@@ -58,12 +66,15 @@ impl PartialOrd for Version {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.parts.cmp(&other.parts)
+        self.value
+            .cmp(&other.value)
+            .then_with(|| self.parts.cmp(&other.parts))
     }
 }
 
 impl std::hash::Hash for Version {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.value.hash(state);
         self.parts.hash(state);
     }
 }
@@ -92,6 +103,11 @@ mod tests {
                 < Version::parse("2019-12-01-000000").unwrap()
         );
         assert_eq!(Version::parse("0001"), Version::parse("1"));
+        assert!(
+            Version::parse("2017-10-08-193512").unwrap()
+                > Version::parse("20161115110541").unwrap(),
+            "diesel and sqlx styles sort together by date"
+        );
         assert!(Version::parse("abc").is_none());
         assert!(Version::parse("").is_none());
     }

@@ -7,6 +7,7 @@
 mod names;
 mod parse;
 mod recognise;
+mod repair;
 mod split;
 
 use std::ops::Range;

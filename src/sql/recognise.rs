@@ -52,11 +52,43 @@ pub enum Recognised {
     AlterColumnOption { table: String, column: String },
     /// `ALTER TABLE t SET SCHEMA s`
     AlterTableSetSchema { table: String, schema: String },
+    /// `CREATE [TEMP] TRIGGER [IF NOT EXISTS] name … ON table …` whose body
+    /// sqlparser cannot parse.
+    CreateTrigger { name: String, table: String },
+    /// MySQL `ALTER TABLE t ENGINE=…, CONVERT TO CHARACTER SET …, FORCE, …`:
+    /// table options sqlparser does not know. `options` holds the first word
+    /// of each clause, upper-cased (`ENGINE`, `CONVERT`, `FORCE`, …); most of
+    /// them rebuild the table.
+    AlterTableOptions { table: String, options: Vec<String> },
+    /// MySQL `ALTER TABLE t RENAME {INDEX|KEY} a TO b`
+    RenameIndex {
+        table: String,
+        from: String,
+        to: String,
+    },
     /// Other DDL known by its leading words (`ALTER EXTENSION`, `CREATE
     /// STATISTICS`, `ALTER DEFAULT PRIVILEGES`, `COMMENT ON …`, …): harmless
     /// for the rules, so it is classified rather than reported.
     Other { what: String },
 }
+
+/// MySQL `ALTER TABLE` clauses that sqlparser does not know.
+const TABLE_OPTIONS: &[&str] = &[
+    "ENGINE",
+    "CONVERT",
+    "FORCE",
+    "CHARACTER",
+    "CHARSET",
+    "DEFAULT",
+    "COLLATE",
+    "COMMENT",
+    "ROW_FORMAT",
+    "KEY_BLOCK_SIZE",
+    "STATS_PERSISTENT",
+    "AVG_ROW_LENGTH",
+    "CHECKSUM",
+    "PACK_KEYS",
+];
 
 /// Text of a token as written (identifiers with their quotes).
 fn text(token: &Token) -> String {
@@ -231,6 +263,26 @@ pub fn recognise(tokens: &[TokenWithSpan], dialect: Dialect) -> Option<Recognise
                 .map(|(name, _)| Recognised::CreateProcedure { name });
         }
     }
+    if w.is(0, "CREATE") {
+        let mut i = 1;
+        while ["OR", "REPLACE", "TEMP", "TEMPORARY", "CONSTRAINT"]
+            .iter()
+            .any(|o| w.is(i, o))
+        {
+            i += 1;
+        }
+        if w.is(i, "TRIGGER") {
+            let i = if w.is(i + 1, "IF") && w.is(i + 2, "NOT") && w.is(i + 3, "EXISTS") {
+                i + 4
+            } else {
+                i + 1
+            };
+            let (name, after) = w.name(i)?;
+            let on = (after..tokens.len()).find(|&j| w.is(j, "ON"))?;
+            let (table, _) = w.name(on + 1)?;
+            return Some(Recognised::CreateTrigger { name, table });
+        }
+    }
     if w.starts(&["REFRESH", "MATERIALIZED", "VIEW"]) {
         let concurrently = w.is(3, "CONCURRENTLY");
         let i = if concurrently { 4 } else { 3 };
@@ -262,6 +314,41 @@ pub fn recognise(tokens: &[TokenWithSpan], dialect: Dialect) -> Option<Recognise
         if w.is(i, "SET") && w.is(i + 1, "SCHEMA") {
             let (schema, _) = w.name(i + 2)?;
             return Some(Recognised::AlterTableSetSchema { table, schema });
+        }
+        if w.is(i, "RENAME") && (w.is(i + 1, "INDEX") || w.is(i + 1, "KEY")) {
+            let (from, j) = w.name(i + 2)?;
+            if !w.is(j, "TO") {
+                return None;
+            }
+            let (to, _) = w.name(j + 1)?;
+            return Some(Recognised::RenameIndex { table, from, to });
+        }
+        if TABLE_OPTIONS.iter().any(|o| w.is(i, o)) {
+            // The first word of each top-level clause.
+            let mut options = Vec::new();
+            let mut depth = 0usize;
+            let mut clause_start = true;
+            for (j, token) in tokens.iter().enumerate().skip(i) {
+                match token.token {
+                    Token::LParen => depth += 1,
+                    Token::RParen => depth = depth.saturating_sub(1),
+                    Token::Comma if depth == 0 => {
+                        clause_start = true;
+                        continue;
+                    }
+                    _ => {}
+                }
+                if clause_start {
+                    options.push(w.upper.get(j).cloned().flatten().unwrap_or_default());
+                    clause_start = false;
+                }
+            }
+            return Some(Recognised::AlterTableOptions { table, options });
+        }
+        if w.is(i, "ALTER") && w.is(i + 1, "CONSTRAINT") {
+            return Some(Recognised::Other {
+                what: "ALTER TABLE ALTER CONSTRAINT".into(),
+            });
         }
         if w.is(i, "ALTER") {
             let j = if w.is(i + 1, "COLUMN") { i + 2 } else { i + 1 };
@@ -361,6 +448,18 @@ pub fn recognise(tokens: &[TokenWithSpan], dialect: Dialect) -> Option<Recognise
         &["SECURITY", "LABEL"],
         &["ANALYZE"],
         &["OPTIMIZE", "TABLE"],
+        &["PREPARE"],
+        &["CREATE", "FOREIGN", "TABLE"],
+        &["IMPORT", "FOREIGN", "SCHEMA"],
+        &["CREATE", "EXTENSION"],
+        &["CREATE", "USER"],
+        &["ALTER", "USER"],
+        &["ALTER", "ROLE"],
+        &["ALTER", "SCHEMA"],
+        &["ALTER", "SERVER"],
+        &["ALTER", "PUBLICATION"],
+        &["ALTER", "SUBSCRIPTION"],
+        &["CREATE", "SUBSCRIPTION"],
     ];
     OTHER
         .iter()
@@ -471,5 +570,45 @@ mod tests {
             ),
             CreateProcedure { .. }
         ));
+    }
+
+    #[test]
+    fn classifies_the_corpora_forms() {
+        use Recognised::*;
+        assert_eq!(
+            recognised(
+                "ALTER TABLE authentication_logs\n    ENGINE=InnoDB,\n    CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci",
+                Dialect::Mysql
+            ),
+            AlterTableOptions {
+                table: "authentication_logs".into(),
+                options: vec!["ENGINE".into(), "CONVERT".into()]
+            }
+        );
+        assert_eq!(
+            recognised("ALTER TABLE t RENAME INDEX a TO b", Dialect::Mysql),
+            RenameIndex {
+                table: "t".into(),
+                from: "a".into(),
+                to: "b".into()
+            }
+        );
+        assert_eq!(
+            recognised("PREPARE stmt FROM @drop_sso_fk", Dialect::Mysql),
+            Other {
+                what: "PREPARE".into()
+            }
+        );
+        // A trigger whose body sqlparser cannot read is still a trigger.
+        assert_eq!(
+            recognised(
+                "CREATE TRIGGER IF NOT EXISTS trg AFTER INSERT ON main.t BEGIN FROBNICATE; END",
+                Dialect::Sqlite
+            ),
+            CreateTrigger {
+                name: "trg".into(),
+                table: "t".into()
+            }
+        );
     }
 }

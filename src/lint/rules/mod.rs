@@ -1,19 +1,58 @@
 //! One rule per file. `build.rs` builds the registry (`ALL`) and the docs
 //! (`DOCS`) from the files declared here.
 
+pub mod add_not_null_column;
+pub mod add_unique_constraint_without_index;
 pub mod allow_without_reason;
 pub mod breaking_change_in_expand;
+pub mod change_column_type;
+pub mod check_constraint_without_not_valid;
+pub mod cluster;
+pub mod concurrently_in_transaction;
 pub mod contract_without_expand;
+pub mod create_index_non_concurrently;
+pub mod delete_without_where;
+pub mod down_missing_inverse;
+pub mod down_wrong_order;
+pub mod drop_column;
+pub mod drop_database;
+pub mod drop_default;
+pub mod drop_index_non_concurrently;
+pub mod drop_schema;
 pub mod drop_table;
+pub mod drop_type;
+pub mod drop_view;
 pub mod duplicate_contract;
 pub mod duplicate_version;
+pub mod empty_down;
+pub mod foreign_key_without_not_valid;
 pub mod invalid_directive;
+pub mod irreversible_enum_value;
+pub mod lock_timeout_missing;
+pub mod lossy_type_change;
+pub mod missing_down;
+pub mod mysql_algorithm_copy;
+pub mod mysql_copying_alter;
+pub mod mysql_lock_clause;
 pub mod orphan_down;
 pub mod parse_error;
+pub mod refresh_materialized_view;
+pub mod rename_column;
+pub mod rename_table;
+pub mod rewriting_type_change;
+pub mod set_logged_unlogged;
+pub mod set_not_null;
+pub mod set_not_null_full_scan;
+pub mod stored_generated_column;
+pub mod truncate;
+pub mod unbatched_update;
 pub mod undeclared_breaking_migration;
 pub mod unreadable_file;
 pub mod unrecognised_file;
 pub mod unused_allow;
+pub mod vacuum_full;
+pub mod validate_in_same_transaction;
+pub mod volatile_default;
 
 include!(concat!(env!("OUT_DIR"), "/rules_registry.rs"));
 

@@ -1,0 +1,3 @@
+﻿CREATE TABLE t (a int);
+-- straddle:allow drop-table -- reason
+DROP TABLE t;

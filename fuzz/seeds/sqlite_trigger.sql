@@ -1,0 +1,4 @@
+CREATE TRIGGER IF NOT EXISTS trg AFTER UPDATE ON t BEGIN
+  UPDATE t SET a = a << 1 WHERE id = NEW.id;
+END;
+PRAGMA foreign_keys = OFF;

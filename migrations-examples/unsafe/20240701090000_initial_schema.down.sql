@@ -1,0 +1,3 @@
+DROP TABLE orders;
+DROP TABLE users;
+DROP TYPE order_status;

@@ -1,0 +1,2 @@
+-- There is no ALTER TYPE ... DROP VALUE: this down cannot undo its up.
+SELECT 1;

@@ -1,0 +1,167 @@
+//! # add-not-null-column
+//!
+//! **What it does.** Flags `ALTER TABLE … ADD COLUMN … NOT NULL` (or
+//! `PRIMARY KEY`) without a `DEFAULT`, on a table that existed before this
+//! migration. Identity, serial, auto-increment and generated columns fill
+//! themselves and are not flagged.
+//!
+//! **Why it is dangerous.** The application version still running during the
+//! rollout knows nothing of the new column, so its INSERTs leave it out; with
+//! no default to fall back on, every one of them fails. Before that,
+//! the migration itself may fail: PostgreSQL refuses the column as soon as
+//! the table holds a row, SQLite refuses it outright, and MySQL fills the
+//! existing rows with an implicit zero value (`0`, `''`) that nobody chose.
+//!
+//! **Safe alternative.** Give the column a default that suits existing rows
+//! and old INSERTs (on PostgreSQL 11 and later a constant default is added
+//! without rewriting the table):
+//!
+//! ```sql
+//! ALTER TABLE orders ADD COLUMN currency text NOT NULL DEFAULT 'EUR';
+//! ```
+//!
+//! or add it nullable in the expand, backfill it in batches, ship the app
+//! that always sets it, and make it `NOT NULL` in a contract:
+//!
+//! ```sql
+//! -- straddle: expand
+//! ALTER TABLE orders ADD COLUMN currency text;
+//! UPDATE orders SET currency = 'EUR'
+//!   WHERE id IN (SELECT id FROM orders WHERE currency IS NULL LIMIT 10000);
+//!
+//! -- straddle: contract 20240101120000
+//! ALTER TABLE orders ALTER COLUMN currency SET NOT NULL;
+//! ```
+//!
+//! **Example.**
+//!
+//! ```sql
+//! ALTER TABLE orders ADD COLUMN currency text NOT NULL; -- flagged
+//! ```
+
+use sqlparser::ast::{AlterTableOperation, ColumnDef, ColumnOption, DataType, Statement as Ast};
+use sqlparser::tokenizer::{Location, Token};
+
+use crate::dialect::Dialect;
+use crate::finding::Position;
+use crate::lint::{Rule, RuleMeta, StatementCx};
+use crate::sql::{ident_key, object_key};
+use crate::{Category, Finding, Severity};
+
+pub struct AddNotNullColumn;
+
+static META: RuleMeta = RuleMeta {
+    id: "add-not-null-column",
+    category: Category::BackwardIncompatible,
+    severity: Severity::Error,
+    summary: "adding a NOT NULL column without a default breaks the running version's INSERTs",
+    why: "the running app leaves the new column out of its INSERTs, which fail without a default; on a table with rows the ALTER itself may fail",
+    dialects: &[],
+};
+
+fn place(cx: &StatementCx<'_>, at: Location) -> Position {
+    if at.line == 0 {
+        cx.statement.span.start
+    } else {
+        Position::new(at.line as usize, at.column as usize)
+    }
+}
+
+fn is_null(expr: &sqlparser::ast::Expr) -> bool {
+    expr.to_string().trim().eq_ignore_ascii_case("NULL")
+}
+
+/// A column that fills itself: serial types, identity, auto-increment,
+/// generated (computed) columns.
+fn fills_itself(def: &ColumnDef) -> bool {
+    let serial = match &def.data_type {
+        DataType::Custom(name, _) => name.0.last().and_then(|p| p.as_ident()).is_some_and(|i| {
+            matches!(
+                i.value.to_ascii_lowercase().as_str(),
+                "serial" | "serial2" | "serial4" | "serial8" | "smallserial" | "bigserial"
+            )
+        }),
+        _ => false,
+    };
+    serial
+        || def.options.iter().any(|o| match &o.option {
+            ColumnOption::Generated { .. }
+            | ColumnOption::Identity(_)
+            | ColumnOption::Materialized(_)
+            | ColumnOption::Alias(_) => true,
+            ColumnOption::DialectSpecific(tokens) => tokens.iter().any(|t| {
+                matches!(t, Token::Word(w)
+                    if w.value.eq_ignore_ascii_case("AUTO_INCREMENT")
+                        || w.value.eq_ignore_ascii_case("AUTOINCREMENT"))
+            }),
+            _ => false,
+        })
+}
+
+impl Rule for AddNotNullColumn {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_statement(&self, cx: &StatementCx<'_>, out: &mut Vec<Finding>) {
+        let Some(Ast::AlterTable(alter)) = cx.statement.ast() else {
+            return;
+        };
+        let table = object_key(&alter.name);
+        if table.is_empty() || !cx.existed_before(&table) {
+            return;
+        }
+        for operation in &alter.operations {
+            let AlterTableOperation::AddColumn { column_def, .. } = operation else {
+                continue;
+            };
+            let required = column_def.options.iter().any(|o| {
+                matches!(
+                    o.option,
+                    ColumnOption::NotNull | ColumnOption::PrimaryKey(_)
+                )
+            });
+            let has_default = column_def
+                .options
+                .iter()
+                .any(|o| matches!(&o.option, ColumnOption::Default(e) if !is_null(e)));
+            if !required || has_default || fills_itself(column_def) {
+                continue;
+            }
+            let column = ident_key(&column_def.name);
+            let data_type = column_def.data_type.to_string();
+            let outcome = match cx.dialect() {
+                Dialect::Postgres => "; PostgreSQL also refuses to add it while the table has rows",
+                Dialect::Mysql => {
+                    "; MySQL fills the existing rows with an implicit zero value nobody chose"
+                }
+                Dialect::Sqlite => {
+                    "; SQLite refuses to add a NOT NULL column without a non-NULL default"
+                }
+            };
+            out.push(cx.finding_at(
+                self,
+                place(cx, column_def.name.span.start),
+                format!(
+                    "`{table}.{column}` is added NOT NULL without a DEFAULT: the running app's \
+                     INSERTs leave it out and fail{outcome}"
+                ),
+                format!(
+                    "give it a default (`ALTER TABLE {table} ADD COLUMN {column} {data_type} NOT \
+                     NULL DEFAULT …`), or add it nullable in the expand, backfill it in batches, \
+                     and set NOT NULL in a contract once every running version writes it"
+                ),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::testing::check_fixture;
+
+    #[test]
+    fn fixtures() {
+        check_fixture("add-not-null-column");
+    }
+}

@@ -1,0 +1,135 @@
+//! `--drop-column T.C`
+//!
+//! The running version still reads and writes the column, so it cannot go
+//! yet. The expand only makes sure the next version can live without it (a
+//! required column without a default becomes nullable); the contract drops
+//! it once no instance uses it.
+
+use super::names::{quote, quote_path};
+use super::{Column, Draft, DraftPhase, Plan, Target, version_of};
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+
+pub fn plan(target: &Target, name: &str, column: &Column) -> Result<Plan> {
+    let d = target.dialect;
+    let known = target.column(column)?.ok_or_else(|| {
+        Error::usage(format!(
+            "straddle does not know `{}.{}`: the down migration must re-create it, so its type \
+             has to come from the migrations in {}",
+            column.table,
+            column.column,
+            target.dir.display()
+        ))
+    })?;
+    let ty = known
+        .data_type
+        .as_ref()
+        .map(|t| t.to_string())
+        .ok_or_else(|| Error::usage(format!("the type of `{}` is not known", column.column)))?;
+    let t = quote_path(d, &column.table);
+    let c = quote(d, &column.column);
+    let default = known
+        .default
+        .as_ref()
+        .map(|v| format!(" DEFAULT {v}"))
+        .unwrap_or_default();
+    let lock = if d == Dialect::Postgres {
+        "SET lock_timeout = '2s';\n\n"
+    } else {
+        ""
+    };
+    let must_relax = known.not_null && known.default.is_none();
+    let mut steps = Vec::new();
+    let (expand_up, expand_down) = match (must_relax, d) {
+        (true, Dialect::Postgres) => (
+            format!(
+                "-- The next version stops writing {c}: it must not be required any more.\n\
+                 {lock}ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;\n"
+            ),
+            format!(
+                "-- Fails if rows without {c} were written since the expand: fill them first.\n\
+                 {lock}ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;\n"
+            ),
+        ),
+        (true, Dialect::Mysql) => (
+            format!(
+                "-- The next version stops writing {c}: it must not be required any more.\n\
+                 ALTER TABLE {t} MODIFY COLUMN {c} {ty} NULL, ALGORITHM=INPLACE, LOCK=NONE;\n"
+            ),
+            format!(
+                "-- Fails if rows without {c} were written since the expand: fill them first.\n\
+                 ALTER TABLE {t} MODIFY COLUMN {c} {ty} NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;\n"
+            ),
+        ),
+        (true, Dialect::Sqlite) => {
+            steps.push(format!(
+                "SQLite cannot relax NOT NULL without rebuilding the table: the next version \
+                 must keep writing {} until the contract has run",
+                column.column
+            ));
+            (
+                "-- Nothing to change in the schema: the next version stops reading the column.\n"
+                    .to_string(),
+                "-- Nothing to undo.\n".to_string(),
+            )
+        }
+        (false, _) => (
+            "-- Nothing to change in the schema: the next version stops reading and writing\n\
+             -- the column, the running one keeps using it until the contract.\n"
+                .to_string(),
+            "-- Nothing to undo.\n".to_string(),
+        ),
+    };
+    let nullable_again = if must_relax && d != Dialect::Sqlite {
+        ""
+    } else if known.not_null {
+        " NOT NULL"
+    } else {
+        ""
+    };
+    let (drop_suffix, add_suffix) = match d {
+        Dialect::Mysql => (", ALGORITHM=INPLACE, LOCK=NONE", ", ALGORITHM=INSTANT"),
+        _ => ("", ""),
+    };
+    let contract_up = format!(
+        "{lock}-- straddle:allow drop-column -- no released version uses it since the rollout after expand {}\n\
+         ALTER TABLE {t} DROP COLUMN {c}{drop_suffix};\n",
+        version_of(0)
+    );
+    let contract_down = format!(
+        "-- Restores the column; its values are gone (restore them from a backup if needed).\n\
+         {lock}ALTER TABLE {t} ADD COLUMN {c} {ty}{nullable_again}{default}{add_suffix};\n"
+    );
+    steps.insert(
+        0,
+        format!(
+            "straddle migrate expand, then roll out the app version that no longer reads or \
+             writes {}.{}",
+            column.table, column.column
+        ),
+    );
+    steps.push(
+        "straddle migrate contract: once the rollout is complete and no old instance is left, \
+         drops the column (back it up first if its data may matter later)"
+            .into(),
+    );
+    Ok(Plan {
+        drafts: vec![
+            Draft {
+                name: name.to_string(),
+                phase: DraftPhase::Expand,
+                no_transaction: false,
+                up: expand_up,
+                down: expand_down,
+            },
+            Draft {
+                name: format!("{name}_contract"),
+                phase: DraftPhase::ContractOf(0),
+                no_transaction: false,
+                up: contract_up,
+                down: contract_down,
+            },
+        ],
+        steps,
+    })
+}

@@ -1,0 +1,517 @@
+//! Each `straddle migrate` command, against real PostgreSQL, MySQL/MariaDB and
+//! SQLite, each test in a database of its own.
+
+mod runner_common;
+
+use runner_common::*;
+use straddle::Dialect;
+use straddle::db::{Backend, History, Status};
+
+const ALL: [&str; 5] = [
+    "20240101000000",
+    "20240102000000",
+    "20240103000000",
+    "20240104000000",
+    "20240105000000",
+];
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn runs(db: &TestDb) -> Vec<String> {
+    let mut v = db.column("SELECT migration FROM runs");
+    v.sort();
+    v
+}
+
+fn commands(db: TestDb) {
+    let project = db.project("basic", "");
+    let empty = db.snapshot();
+    // status: everything pending
+    let o = db.straddle(&project, &["migrate", "status"]);
+    assert_ok(&o);
+    assert_eq!(stdout(&o).matches("pending").count(), 5, "{}", text(&o));
+    assert!(stdout(&o).contains("contract"), "{}", text(&o));
+
+    // dry run: the plan and its SQL, nothing touched
+    let o = db.straddle(&project, &["migrate", "expand", "--dry-run", "--no-lint"]);
+    assert_ok(&o);
+    let out = stdout(&o);
+    assert!(out.contains("apply 20240101000000 create_users"), "{out}");
+    assert!(out.contains("CREATE TABLE users"), "{out}");
+    assert!(out.contains("stopped at contract 20240104000000"), "{out}");
+    assert!(out.contains("nothing was changed"), "{out}");
+    assert!(
+        !db.with(async |c| c.history_exists().await.unwrap()),
+        "a dry run created the history table"
+    );
+
+    // expand: 1, 2, 3, then stops at the contract
+    let o = db.straddle(&project, &["migrate", "expand", "--no-lint"]);
+    assert_ok(&o);
+    assert!(
+        stdout(&o).contains("stopped at contract 20240104000000"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(applied(&db), ALL[..3]);
+    assert_eq!(runs(&db), ["1", "2", "3"]);
+    let history = db.history();
+    assert_eq!(history[0].phase, "expand");
+    assert_eq!(history[0].checksum.len(), 96);
+    assert!(
+        history[0]
+            .up_sql
+            .as_deref()
+            .unwrap()
+            .contains("CREATE TABLE users")
+    );
+    assert!(
+        history[0]
+            .down_sql
+            .as_deref()
+            .unwrap()
+            .contains("DROP TABLE users")
+    );
+    assert!(history[0].applied_by.starts_with("straddle "));
+    assert!(history[0].applied_at.as_deref().unwrap().ends_with('Z'));
+    assert_eq!(history[2].no_transaction, db.dialect == Dialect::Postgres);
+
+    // expand again: nothing to apply, still stopped at the contract
+    let o = db.straddle(&project, &["migrate", "expand", "--no-lint"]);
+    assert_ok(&o);
+    assert!(stdout(&o).contains("nothing to apply"), "{}", text(&o));
+
+    // contract: 4 (its expand 2 is applied), then stops at the expand 5
+    let o = db.straddle(&project, &["migrate", "contract", "--no-lint"]);
+    assert_ok(&o);
+    assert!(
+        stdout(&o).contains("stopped at expand 20240105000000"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(applied(&db), ALL[..4]);
+    let history = db.history();
+    assert_eq!(history[3].phase, "contract");
+    assert_eq!(history[3].pair.as_deref(), Some("20240102000000"));
+
+    // up --to: the last one
+    let o = db.straddle(
+        &project,
+        &["migrate", "up", "--no-lint", "--to", "20240105000000"],
+    );
+    assert_ok(&o);
+    assert_eq!(applied(&db), ALL);
+    let full = db.snapshot();
+    assert!(full.contains("orders"), "{full}");
+
+    // status, as JSON
+    let o = db.straddle(&project, &["migrate", "status", "--format", "json"]);
+    assert_ok(&o);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["summary"]["applied"], 5, "{json}");
+    assert_eq!(json["migrations"][3]["phase"], "contract");
+    assert_eq!(json["migrations"][3]["pair"], "20240102000000");
+    assert_eq!(json["migrations"][0]["checksum"], "ok");
+
+    // rollback: one step by default
+    let o = db.straddle(&project, &["migrate", "rollback"]);
+    assert_ok(&o);
+    assert_eq!(applied(&db), ALL[..4]);
+    // rollback --dry-run shows the down SQL and changes nothing
+    let o = db.straddle(
+        &project,
+        &["migrate", "rollback", "--steps", "2", "--dry-run"],
+    );
+    assert_ok(&o);
+    assert!(stdout(&o).contains("ADD COLUMN nickname"), "{}", text(&o));
+    assert_eq!(applied(&db), ALL[..4]);
+    // rollback --steps 2: the contract and the (PostgreSQL: no-transaction) index
+    let o = db.straddle(&project, &["migrate", "rollback", "--steps", "2"]);
+    assert_ok(&o);
+    assert_eq!(applied(&db), ALL[..2]);
+    assert_eq!(runs(&db), ["1", "2"]);
+
+    // up again: the same schema as the first time, each migration ran once
+    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
+    assert_ok(&o);
+    assert_eq!(applied(&db), ALL);
+    assert_eq!(runs(&db), ["1", "2", "3", "4", "5"]);
+    assert_eq!(db.snapshot(), full);
+
+    // rollback --to 0: everything, back to the empty schema
+    let o = db.straddle(&project, &["migrate", "rollback", "--to", "0"]);
+    assert_ok(&o);
+    assert!(applied(&db).is_empty());
+    assert_eq!(db.snapshot(), empty);
+}
+
+#[test]
+fn commands_sqlite() {
+    commands(TestDb::new(Dialect::Sqlite).unwrap());
+}
+
+#[test]
+fn commands_postgres() {
+    if let Some(db) = TestDb::new(Dialect::Postgres) {
+        commands(db);
+    }
+}
+
+#[test]
+fn commands_mysql() {
+    if let Some(db) = TestDb::new(Dialect::Mysql) {
+        commands(db);
+    }
+}
+
+/// A failing migration leaves a transactional database exactly as before it;
+/// on MySQL it stops resumable, with a clear message, and both a resume and a
+/// rollback work.
+fn failing(db: TestDb) {
+    let project = db.project("failing", "");
+    let o = db.straddle(&project, &["migrate", "up", "--no-lint", "--to", "0001"]);
+    assert_ok(&o);
+    let before = db.snapshot();
+    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
+    assert_code(&o, 1);
+    let err = stderr(&o);
+    assert!(err.contains("0002_add_plans.up.sql:3:1"), "{err}");
+    assert!(err.contains("plans_typo"), "{err}");
+    if db.dialect == Dialect::Mysql {
+        assert!(err.contains("2 of 4 statements"), "{err}");
+        assert!(err.contains("resume"), "{err}");
+        let row = db
+            .history()
+            .into_iter()
+            .find(|r| r.version == "0002")
+            .unwrap();
+        assert_eq!((row.status, row.statements_done), (Status::Partial, 2));
+        // status shows it
+        let o = db.straddle(&project, &["migrate", "status"]);
+        assert!(stdout(&o).contains("partial 2/4"), "{}", text(&o));
+        // rollback undoes exactly what ran
+        let o = db.straddle(&project, &["migrate", "rollback"]);
+        assert_ok(&o);
+        assert_eq!(applied(&db), ["0001"]);
+        assert_eq!(db.snapshot(), before);
+        // run it again up to the failure, fix the file, resume
+        let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
+        assert_code(&o, 1);
+    } else {
+        assert!(err.contains("exactly as it was"), "{err}");
+        assert_eq!(db.snapshot(), before);
+        assert_eq!(applied(&db), ["0001"]);
+        assert_eq!(db.history().len(), 1);
+    }
+    let file = project.join("migrations/0002_add_plans.up.sql");
+    let fixed = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("plans_typo", "plans");
+    std::fs::write(&file, fixed).unwrap();
+    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
+    assert_ok(&o);
+    assert_eq!(applied(&db), ["0001", "0002"]);
+    assert_eq!(
+        db.column("SELECT title FROM plans ORDER BY id"),
+        ["basic", "pro"]
+    );
+}
+
+#[test]
+fn failing_sqlite() {
+    failing(TestDb::new(Dialect::Sqlite).unwrap());
+}
+
+#[test]
+fn failing_postgres() {
+    if let Some(db) = TestDb::new(Dialect::Postgres) {
+        failing(db);
+    }
+}
+
+#[test]
+fn failing_mysql() {
+    if let Some(db) = TestDb::new(Dialect::Mysql) {
+        failing(db);
+    }
+}
+
+/// An applied migration whose file changed is refused with a diff; one
+/// missing on disk is reported.
+fn drift(db: TestDb) {
+    let project = db.project("basic", "");
+    assert_ok(&db.straddle(&project, &["migrate", "expand", "--no-lint"]));
+    let file = project.join("migrations/20240102000000_add_display_name.up.sql");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, original.replace("display_name", "shown_name")).unwrap();
+    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
+    assert_code(&o, 1);
+    let err = stderr(&o);
+    assert!(err.contains("20240102000000"), "{err}");
+    assert!(err.contains("has changed"), "{err}");
+    assert!(
+        err.contains("-ALTER TABLE users ADD COLUMN display_name"),
+        "{err}"
+    );
+    assert!(
+        err.contains("+ALTER TABLE users ADD COLUMN shown_name"),
+        "{err}"
+    );
+    assert_eq!(applied(&db), ALL[..3], "nothing may run after drift");
+    let o = db.straddle(&project, &["migrate", "status"]);
+    assert_code(&o, 1);
+    assert!(stdout(&o).contains("changed"), "{}", text(&o));
+    std::fs::write(&file, original).unwrap();
+
+    // missing on disk
+    for name in ["up", "down"] {
+        std::fs::remove_file(
+            project.join(format!("migrations/20240103000000_index_email.{name}.sql")),
+        )
+        .unwrap();
+    }
+    let o = db.straddle(&project, &["migrate", "contract", "--no-lint"]);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("missing on disk"), "{}", text(&o));
+    let o = db.straddle(&project, &["migrate", "status"]);
+    assert!(stdout(&o).contains("missing"), "{}", text(&o));
+    let o = db.straddle(
+        &project,
+        &["migrate", "contract", "--no-lint", "--allow-missing"],
+    );
+    assert_ok(&o);
+    assert!(stderr(&o).contains("missing on disk"), "{}", text(&o));
+    assert_eq!(applied(&db), ALL[..4]);
+    // rollback of a migration whose files are gone uses the recorded down
+    let o = db.straddle(&project, &["migrate", "rollback", "--steps", "2"]);
+    assert_ok(&o);
+    assert_eq!(applied(&db), ALL[..2]);
+}
+
+#[test]
+fn drift_sqlite() {
+    drift(TestDb::new(Dialect::Sqlite).unwrap());
+}
+
+#[test]
+fn drift_postgres() {
+    if let Some(db) = TestDb::new(Dialect::Postgres) {
+        drift(db);
+    }
+}
+
+#[test]
+fn drift_mysql() {
+    if let Some(db) = TestDb::new(Dialect::Mysql) {
+        drift(db);
+    }
+}
+
+/// Lint runs first: an error stops the run (nothing applied) unless
+/// `--no-lint`.
+#[test]
+fn lint_errors_stop_the_run() {
+    let db = TestDb::new(Dialect::Sqlite).unwrap();
+    let project = db.project("basic", "");
+    std::fs::write(
+        project.join("migrations/20240106000000_drop_orders.up.sql"),
+        "-- straddle: expand\nDROP TABLE orders;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("migrations/20240106000000_drop_orders.down.sql"),
+        "CREATE TABLE orders (id INTEGER NOT NULL PRIMARY KEY, user_id INTEGER NOT NULL);\n",
+    )
+    .unwrap();
+    assert_ok(&db.straddle(
+        &project,
+        &["migrate", "up", "--no-lint", "--to", "20240105000000"],
+    ));
+    let o = db.straddle(&project, &["migrate", "up"]);
+    assert_code(&o, 1);
+    assert!(stdout(&o).contains("drop-table"), "{}", text(&o));
+    assert!(stderr(&o).contains("nothing was applied"), "{}", text(&o));
+    assert_eq!(applied(&db).len(), 5);
+    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
+    assert_ok(&o);
+    assert_eq!(applied(&db).len(), 6);
+}
+
+/// With no database configured, the embedded SQLite file is used, and the
+/// output says so.
+#[test]
+fn embedded_sqlite_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    copy_dir(
+        &fixture(Dialect::Sqlite, "basic"),
+        &project.join("migrations"),
+    );
+    std::fs::write(project.join("straddle.toml"), "dialect = \"sqlite\"\n").unwrap();
+    let o = std::process::Command::new(BIN)
+        .current_dir(project)
+        .args(["migrate", "up", "--no-lint"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_ok(&o);
+    assert!(
+        stderr(&o).contains("embedded SQLite database"),
+        "{}",
+        text(&o)
+    );
+    assert!(project.join("straddle.db").is_file());
+    // .env is read when there is no flag and no DATABASE_URL
+    std::fs::write(
+        project.join(".env"),
+        format!(
+            "# local\nexport DATABASE_URL=\"sqlite://{}\"\n",
+            project.join("other.db").display()
+        ),
+    )
+    .unwrap();
+    let o = std::process::Command::new(BIN)
+        .current_dir(project)
+        .args(["migrate", "up", "--no-lint"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_ok(&o);
+    assert!(stderr(&o).contains("from .env"), "{}", text(&o));
+    assert!(project.join("other.db").is_file());
+}
+
+/// Passwords never appear in the output, also when connecting fails.
+#[test]
+fn passwords_are_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &fixture(Dialect::Postgres, "basic"),
+        &dir.path().join("migrations"),
+    );
+    for url in [
+        "postgres://someone:Hunter2Secret@127.0.0.1:1/nowhere",
+        "mysql://someone:Hunter2Secret@127.0.0.1:1/nowhere",
+    ] {
+        let o = std::process::Command::new(BIN)
+            .current_dir(dir.path())
+            .args(["migrate", "status", "--database-url", url])
+            .output()
+            .unwrap();
+        assert_code(&o, 2);
+        let all = text(&o);
+        assert!(!all.contains("Hunter2Secret"), "{all}");
+        assert!(all.contains("****"), "{all}");
+    }
+}
+
+/// `straddle adopt` records what sqlx and diesel applied; `migrate up` then
+/// runs only the rest.
+fn adopt(db: TestDb) {
+    let project = db.project("basic", "");
+    let set = straddle::source::discover(&project.join("migrations")).unwrap();
+    let dialect = db.dialect;
+    let sqlx_ddl = match dialect {
+        Dialect::Postgres => {
+            "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+             installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, \
+             checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL)"
+        }
+        _ => {
+            "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+             installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, \
+             checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)"
+        }
+    };
+    let hex_literal = |hex: &str| match dialect {
+        Dialect::Postgres => format!("decode('{hex}', 'hex')"),
+        _ => format!("X'{hex}'"),
+    };
+    let migrations = set.migrations.clone();
+    let inserts: Vec<String> = migrations[..2]
+        .iter()
+        .map(|m| {
+            format!(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                 VALUES ({}, '{}', TRUE, {}, 1500000)",
+                m.version,
+                m.name.replace('_', " "),
+                hex_literal(&straddle::runner::checksum(&m.up.text))
+            )
+        })
+        .collect();
+    db.with(async |c| {
+        for m in &migrations[..3] {
+            let prepared = straddle::runner::prepare(m, dialect).unwrap();
+            for s in &prepared.up {
+                c.execute(&s.text).await.unwrap();
+            }
+        }
+        c.execute(sqlx_ddl).await.unwrap();
+        for i in &inserts {
+            c.execute(i).await.unwrap();
+        }
+        c.execute(
+            "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY, \
+             run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+        )
+        .await
+        .unwrap();
+        c.execute("INSERT INTO __diesel_schema_migrations (version) VALUES ('20240103000000')")
+            .await
+            .unwrap();
+    });
+    let o = db.straddle(&project, &["adopt", "--dry-run"]);
+    assert_ok(&o);
+    assert!(
+        stdout(&o).contains("would adopt 20240101000000"),
+        "{}",
+        text(&o)
+    );
+    assert!(applied(&db).is_empty());
+    let o = db.straddle(&project, &["adopt", "--from", "sqlx"]);
+    assert_ok(&o);
+    assert_eq!(applied(&db), ALL[..2]);
+    let o = db.straddle(&project, &["adopt"]);
+    assert_ok(&o);
+    assert!(stdout(&o).contains("2 already"), "{}", text(&o));
+    assert_eq!(applied(&db), ALL[..3]);
+    let rows = db.history();
+    assert!(
+        rows[0].applied_by.contains("_sqlx_migrations"),
+        "{:?}",
+        rows[0]
+    );
+    assert!(rows[2].applied_by.contains("__diesel_schema_migrations"));
+    let o = db.straddle(&project, &["migrate", "status"]);
+    assert_ok(&o);
+    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
+    assert_ok(&o);
+    assert_eq!(applied(&db), ALL);
+    assert_eq!(runs(&db), ["1", "2", "3", "4", "5"]);
+}
+
+#[test]
+fn adopt_sqlite() {
+    adopt(TestDb::new(Dialect::Sqlite).unwrap());
+}
+
+#[test]
+fn adopt_postgres() {
+    if let Some(db) = TestDb::new(Dialect::Postgres) {
+        adopt(db);
+    }
+}
+
+#[test]
+fn adopt_mysql() {
+    if let Some(db) = TestDb::new(Dialect::Mysql) {
+        adopt(db);
+    }
+}
