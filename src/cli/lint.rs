@@ -136,6 +136,7 @@ pub fn run(args: LintArgs, config: &Config) -> Result<u8> {
         dialect: args.dialect.unwrap_or_else(|| config.dialect()),
         levels: config.levels()?,
         assume_lock_timeout: config.file.lint.assume_lock_timeout,
+        runner: config.file.lint.runner,
         ..LintOptions::default()
     };
     if let Some(baseline) = &config.file.lint.baseline {

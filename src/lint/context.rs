@@ -72,6 +72,12 @@ impl StatementCx<'_> {
         self.catalog.existed_before(table, self.version())
     }
 
+    /// Whether each statement of this migration commits on its own: a
+    /// `-- no-transaction` migration applied by straddle's runner.
+    pub fn statement_by_statement(&self) -> bool {
+        self.migration.no_transaction && self.options.runner.splits_statements()
+    }
+
     /// A finding at the start of the statement.
     pub fn finding(
         &self,

@@ -22,6 +22,35 @@ pub enum Level {
     Off,
 }
 
+/// How the migrations are applied, which decides what `-- no-transaction`
+/// means for the rules.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Runner {
+    /// `straddle migrate`: a `-- no-transaction` migration runs one statement
+    /// at a time, each committed on its own, with its progress recorded.
+    #[default]
+    Straddle,
+    /// sqlx (and diesel's `run_in_transaction = false`): the file is sent as
+    /// one query, which PostgreSQL runs as one implicit transaction.
+    Sqlx,
+    /// diesel: like sqlx.
+    Diesel,
+}
+
+impl Runner {
+    /// Whether a `-- no-transaction` file runs statement by statement.
+    pub fn splits_statements(self) -> bool {
+        self == Runner::Straddle
+    }
+
+    /// Whether every migration runs under a lock timeout set by the runner
+    /// (`straddle migrate` sets `lock_timeout`, 2 s unless configured).
+    pub fn sets_lock_timeout(self) -> bool {
+        self == Runner::Straddle
+    }
+}
+
 /// What to lint and how.
 #[derive(Clone, Debug, Default)]
 pub struct LintOptions {
@@ -38,6 +67,53 @@ pub struct LintOptions {
     /// The runner sets a lock timeout for every migration, so statements need
     /// not set their own.
     pub assume_lock_timeout: bool,
+    /// The database server's major version (`[database] version`), for the
+    /// rules whose verdict depends on it; `None` assumes a current server.
+    pub database_version: Option<u32>,
+    /// What changed since a git ref (`lint --changed-since REF`), for the
+    /// rules about shipped and out-of-order migrations.
+    pub changed_since: Option<ChangedSince>,
+    /// What applies the migrations.
+    pub runner: Runner,
+}
+
+impl LintOptions {
+    /// Whether the target is a PostgreSQL server older than `major` (only
+    /// when its version is configured).
+    pub fn postgres_older_than(&self, major: u32) -> bool {
+        self.dialect == Dialect::Postgres && self.database_version.is_some_and(|v| v < major)
+    }
+}
+
+/// What git says changed since the ref given to `--changed-since`.
+#[derive(Clone, Debug, Default)]
+pub struct ChangedSince {
+    /// The ref as the user wrote it (`origin/main`).
+    pub git_ref: String,
+    /// Migration files that existed at the ref and differ now (canonical
+    /// paths): already shipped, yet changed.
+    pub modified: Vec<PathBuf>,
+    /// The versions of the migrations that existed at the ref, in the
+    /// folder being linted.
+    pub versions_at_ref: Vec<Version>,
+}
+
+impl ChangedSince {
+    /// Whether `path` is one of [`ChangedSince::modified`].
+    pub fn is_modified(&self, path: &std::path::Path) -> bool {
+        let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        self.modified.contains(&path)
+    }
+
+    /// Whether a migration of this version existed at the ref.
+    pub fn existed_at_ref(&self, version: &Version) -> bool {
+        self.versions_at_ref.contains(version)
+    }
+
+    /// The newest version that existed at the ref.
+    pub fn latest_at_ref(&self) -> Option<&Version> {
+        self.versions_at_ref.iter().max()
+    }
 }
 
 /// The result of linting a folder.
@@ -171,7 +247,7 @@ pub fn lint_set(set: &MigrationSet, options: &LintOptions) -> LintOutcome {
         let before = catalog.clone();
         let mut findings = Vec::new();
         let mut in_transaction = !migration.no_transaction;
-        let mut lock_timeout_set = options.assume_lock_timeout;
+        let mut lock_timeout_set = options.assume_lock_timeout || options.runner.sets_lock_timeout();
         for (i, statement) in up.statements.iter().enumerate() {
             if let Some(open) = transaction_change(statement) {
                 in_transaction = open;

@@ -5,6 +5,7 @@
 //! ```text
 //! dialect = postgres          # optional, default postgres
 //! fires = 2                   # exact number of findings of this rule
+//! runner = sqlx               # optional: how `-- no-transaction` runs
 //! ```
 //!
 //! A case folder whose name starts with `fires` must yield at least one finding
@@ -25,12 +26,14 @@ fn fixtures_root() -> PathBuf {
 struct Case {
     dialect: Dialect,
     fires: Option<usize>,
+    runner: crate::lint::Runner,
 }
 
 fn read_case(dir: &Path) -> Case {
     let mut case = Case {
         dialect: Dialect::Postgres,
         fires: None,
+        runner: crate::lint::Runner::default(),
     };
     if let Ok(text) = std::fs::read_to_string(dir.join("straddle.case")) {
         for line in text.lines() {
@@ -39,6 +42,14 @@ fn read_case(dir: &Path) -> Case {
                 match key.trim() {
                     "dialect" => case.dialect = value.trim().parse().expect("dialect"),
                     "fires" => case.fires = Some(value.trim().parse().expect("fires = N")),
+                    "runner" => {
+                        case.runner = match value.trim() {
+                            "straddle" => crate::lint::Runner::Straddle,
+                            "sqlx" => crate::lint::Runner::Sqlx,
+                            "diesel" => crate::lint::Runner::Diesel,
+                            other => panic!("{}: unknown runner `{other}`", dir.display()),
+                        }
+                    }
                     other => panic!("{}: unknown key `{other}`", dir.display()),
                 }
             }
@@ -76,6 +87,7 @@ pub fn check_fixture(rule: &str) {
         let set = discover(&dir).unwrap_or_else(|e| panic!("{e}"));
         let options = LintOptions {
             dialect: case.dialect,
+            runner: case.runner,
             ..LintOptions::default()
         };
         let outcome = lint_set(&set, &options);

@@ -718,7 +718,7 @@ fn modify_sql(table: &str, prior: &Prior, column: &str, dialect: Dialect) -> Str
     format!("ALTER TABLE {} MODIFY {def};", quote(table, dialect))
 }
 
-fn prior_column<'p>(op: &'p Operation) -> Option<&'p Column> {
+fn prior_column(op: &Operation) -> Option<&Column> {
     match &op.prior {
         Prior::Column(c) => Some(c),
         _ => None,

@@ -9,12 +9,13 @@
 //!
 //! **Why it is dangerous.** In a transaction the statement fails at deploy
 //! time with "… cannot run inside a transaction block", and the whole
-//! migration with it. Next to other statements in a `-- no-transaction`
-//! migration it is hardly better: sqlx sends the file as one query, which
-//! PostgreSQL runs as one implicit transaction, so the statement fails the
-//! same way; and a runner that sends the statements one by one leaves the
-//! migration half applied, with no transaction to roll back, when a later
-//! one fails.
+//! migration with it. When migrations are applied by sqlx or diesel
+//! (`[lint] runner = "sqlx"` or `"diesel"`), sharing a `-- no-transaction`
+//! migration with other statements is hardly better: the file is sent as one
+//! query, which PostgreSQL runs as one implicit transaction, so the statement
+//! fails the same way. (`straddle migrate` sends such a migration one
+//! statement at a time and records each, so there a failure can be resumed
+//! or rolled back precisely; that second check is off.)
 //!
 //! **Safe alternative.** One concurrent statement per migration, with
 //! `-- no-transaction` as the very first line of the file (diesel:
@@ -129,7 +130,12 @@ impl Rule for ConcurrentlyInTransaction {
     }
 
     fn check_migration(&self, cx: &MigrationCx<'_>, out: &mut Vec<Finding>) {
-        if !cx.migration.no_transaction || cx.up.statements.len() < 2 {
+        // straddle's runner sends the statements one by one and records each,
+        // so a failure can be resumed or rolled back precisely.
+        if !cx.migration.no_transaction
+            || cx.up.statements.len() < 2
+            || cx.options.runner.splits_statements()
+        {
             return;
         }
         let Some((statement, operation)) = cx

@@ -4,10 +4,12 @@
 //! a lock conflicting with the application's queries on a table that existed
 //! before this migration, when no lock timeout is in force: no `SET
 //! lock_timeout` (PostgreSQL) or `SET lock_wait_timeout` (MySQL, MariaDB)
-//! earlier in the file, and no `assume_lock_timeout = true` under `[lint]`
-//! in `straddle.toml` (set it when `straddle migrate` applies the
-//! migrations: it sets the timeout itself). It is reported once per file,
-//! at the first such statement.
+//! earlier in the file. It is reported once per file, at the first such
+//! statement. The rule is for migrations applied by another tool
+//! (`[lint] runner = "sqlx"` or `"diesel"` in `straddle.toml`):
+//! `straddle migrate`, the default runner, sets the timeout for every
+//! migration itself, and so does any runner configured with
+//! `assume_lock_timeout = true` under `[lint]`.
 //!
 //! The statements concerned: on PostgreSQL `ALTER TABLE` (all forms except
 //! `VALIDATE CONSTRAINT` and storage parameters), `DROP TABLE`, `TRUNCATE`,

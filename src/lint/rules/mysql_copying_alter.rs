@@ -24,7 +24,8 @@
 //! | growing a `VARCHAR` within its length-prefix size (≤ 255 bytes, or already above) | INPLACE | yes |
 //! | adding `ENUM`/`SET` members at the end | INSTANT | yes |
 //! | `DROP COLUMN` | INSTANT from MySQL 8.0.29, else INPLACE rebuild | yes |
-//! | making a column `NOT NULL`, `ADD PRIMARY KEY` | INPLACE **rebuild** | yes, but the whole table is rewritten |
+//! | making a column `NOT NULL`, `ADD PRIMARY KEY` on `NOT NULL` columns | INPLACE **rebuild** | yes, but the whole table is rewritten |
+//! | `ADD PRIMARY KEY` on nullable columns | **COPY** | no |
 //! | a column type change, `DROP PRIMARY KEY` alone, a `STORED` generated column, `CONVERT TO CHARACTER SET` | **COPY** | no |
 //! | an `AUTO_INCREMENT` column | INPLACE **rebuild** | no |
 //!

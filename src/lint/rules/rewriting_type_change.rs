@@ -3,8 +3,9 @@
 //! **What it does.** Flags a column type change on an existing table that
 //! makes the database rewrite the whole table. On PostgreSQL that is every
 //! change that is not binary-compatible: `int` → `bigint`, `timestamp` →
-//! `timestamptz`, a `numeric` scale change, any narrowing, any `USING`
-//! expression, and every change straddle cannot judge. On MySQL it is every
+//! `timestamptz`, a `numeric` scale change, any narrowing, a `USING`
+//! expression that computes new values, and every change straddle cannot
+//! judge. On MySQL it is every
 //! change that cannot run `INPLACE`/`INSTANT`, which is nearly all of them
 //! except growing a `VARCHAR` within the same length-prefix size and
 //! appending `ENUM` members.

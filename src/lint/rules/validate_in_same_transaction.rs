@@ -34,10 +34,12 @@
 //! ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_check; -- flagged: same transaction
 //! ```
 //!
-//! A `-- no-transaction` migration is no way out: sqlx sends the file to
-//! PostgreSQL as one query, which runs as one implicit transaction, so the
-//! two statements still share it. Only a `COMMIT` between them, or better a
-//! separate migration, ends the lock. A table created earlier in the same
+//! Under sqlx or diesel (`[lint] runner = "sqlx"`), a `-- no-transaction`
+//! migration is no way out: the file reaches PostgreSQL as one query, which
+//! runs as one implicit transaction, so the two statements still share it.
+//! Only a `COMMIT` between them, or a separate migration, ends the lock.
+//! `straddle migrate` runs a `-- no-transaction` migration one statement at a
+//! time, each committed on its own, so there the pair is safe in one file. A table created earlier in the same
 //! migration is not flagged.
 
 use sqlparser::ast::{AlterTableOperation, Ident, Statement as Ast, TableConstraint};
@@ -96,7 +98,10 @@ impl Rule for ValidateInSameTransaction {
             return;
         };
         let table = object_key(&alter.name);
-        if table.is_empty() || !cx.existed_before(&table) {
+        // Statement by statement, each commits on its own unless the file opened a
+        // transaction itself.
+        let own_commits = cx.statement_by_statement() && !cx.in_transaction;
+        if table.is_empty() || !cx.existed_before(&table) || own_commits {
             return;
         }
         for (i, operation) in alter.operations.iter().enumerate() {
