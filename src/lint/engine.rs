@@ -247,7 +247,8 @@ pub fn lint_set(set: &MigrationSet, options: &LintOptions) -> LintOutcome {
         let before = catalog.clone();
         let mut findings = Vec::new();
         let mut in_transaction = !migration.no_transaction;
-        let mut lock_timeout_set = options.assume_lock_timeout || options.runner.sets_lock_timeout();
+        let mut lock_timeout_set =
+            options.assume_lock_timeout || options.runner.sets_lock_timeout();
         for (i, statement) in up.statements.iter().enumerate() {
             if let Some(open) = transaction_change(statement) {
                 in_transaction = open;

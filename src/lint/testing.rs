@@ -6,6 +6,10 @@
 //! dialect = postgres          # optional, default postgres
 //! fires = 2                   # exact number of findings of this rule
 //! runner = sqlx               # optional: how `-- no-transaction` runs
+//! database_version = 10       # optional: the server's major version
+//! shipped = 1, 2              # optional: as with `lint --changed-since`, the
+//!                             # versions that existed at the git ref
+//! modified = 1_a.up.sql       # optional: files changed since that ref
 //! ```
 //!
 //! A case folder whose name starts with `fires` must yield at least one finding
@@ -27,6 +31,8 @@ struct Case {
     dialect: Dialect,
     fires: Option<usize>,
     runner: crate::lint::Runner,
+    database_version: Option<u32>,
+    changed_since: Option<crate::lint::ChangedSince>,
 }
 
 fn read_case(dir: &Path) -> Case {
@@ -34,6 +40,8 @@ fn read_case(dir: &Path) -> Case {
         dialect: Dialect::Postgres,
         fires: None,
         runner: crate::lint::Runner::default(),
+        database_version: None,
+        changed_since: None,
     };
     if let Ok(text) = std::fs::read_to_string(dir.join("straddle.case")) {
         for line in text.lines() {
@@ -49,6 +57,30 @@ fn read_case(dir: &Path) -> Case {
                             "diesel" => crate::lint::Runner::Diesel,
                             other => panic!("{}: unknown runner `{other}`", dir.display()),
                         }
+                    }
+                    "database_version" => {
+                        case.database_version =
+                            Some(value.trim().parse().expect("database_version = N"))
+                    }
+                    "shipped" => {
+                        case.changed_since
+                            .get_or_insert_with(Default::default)
+                            .versions_at_ref = value
+                            .split(',')
+                            .map(|v| crate::source::Version::parse(v.trim()).expect("version"))
+                            .collect()
+                    }
+                    "modified" => {
+                        case.changed_since
+                            .get_or_insert_with(Default::default)
+                            .modified = value
+                            .split(',')
+                            .map(|f| {
+                                let file = dir.join(f.trim());
+                                file.canonicalize()
+                                    .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+                            })
+                            .collect()
                     }
                     other => panic!("{}: unknown key `{other}`", dir.display()),
                 }
@@ -88,6 +120,8 @@ pub fn check_fixture(rule: &str) {
         let options = LintOptions {
             dialect: case.dialect,
             runner: case.runner,
+            database_version: case.database_version,
+            changed_since: case.changed_since.clone(),
             ..LintOptions::default()
         };
         let outcome = lint_set(&set, &options);

@@ -6,9 +6,6 @@
 //! not pin an online algorithm with `ALGORITHM=INPLACE`, `ALGORITHM=INSTANT`
 //! or `LOCK=NONE`:
 //!
-//! * changing a column's data type with `MODIFY` or `CHANGE` (per the
-//!   catalog built from earlier migrations; a column whose type straddle
-//!   does not know is reported too);
 //! * making a column `NOT NULL`;
 //! * `DROP PRIMARY KEY`, `ADD PRIMARY KEY`;
 //! * adding a `STORED` generated column or an `AUTO_INCREMENT` column;
@@ -56,15 +53,19 @@
 //! or expand and contract: add a new column with the new type, backfill it
 //! in batches, move the app over, then drop the old column.
 //!
+//! A column type change (`MODIFY`/`CHANGE` with another type) copies the
+//! table too; `rewriting-type-change` reports it, with the type rules of
+//! `schema::types`, so it is not reported twice.
+//!
 //! **Example.**
 //!
 //! ```sql
-//! ALTER TABLE orders MODIFY total DECIMAL(14,2) NOT NULL; -- flagged: the table is copied
-//! ALTER TABLE orders ADD COLUMN note varchar(200);          -- fine: INSTANT
+//! ALTER TABLE orders MODIFY note varchar(200) NOT NULL; -- flagged: the table is rebuilt
+//! ALTER TABLE orders DROP PRIMARY KEY;                   -- flagged: the table is copied
+//! ALTER TABLE orders ADD COLUMN memo varchar(200);       -- fine: INSTANT
 //! ```
 //!
-//! A table created earlier in the same migration is exempt. straddle assumes
-//! `utf8mb4` (4 bytes a character) when judging `VARCHAR` growth.
+//! A table created earlier in the same migration is exempt.
 
 use sqlparser::ast::{
     AlterTableOperation, ColumnOption, DataType, Statement as Ast, TableConstraint,
@@ -72,9 +73,11 @@ use sqlparser::ast::{
 use sqlparser::tokenizer::Token;
 
 use super::stored_generated_column::stored_generation;
+use crate::Dialect;
 use crate::lint::mysql_ddl::{self, DdlKind};
 use crate::lint::{Rule, RuleMeta, StatementCx};
 use crate::schema::Column;
+use crate::schema::types::{TypeChange, classify};
 use crate::sql::ident_key;
 use crate::{Category, Finding, Severity};
 
@@ -89,67 +92,9 @@ static META: RuleMeta = RuleMeta {
     dialects: &[crate::Dialect::Mysql],
 };
 
-/// A type's text with integer display widths and synonyms folded away.
-fn normalised(data_type: &DataType) -> String {
-    let text = data_type.to_string().to_ascii_lowercase();
-    let text = text.replace("integer", "int");
-    let text = match text.as_str() {
-        "bool" | "boolean" => "tinyint".to_string(),
-        _ => text,
-    };
-    for int in ["tinyint", "smallint", "mediumint", "bigint", "int"] {
-        if let Some(rest) = text.strip_prefix(int)
-            && let Some(after) = rest.strip_prefix('(')
-            && let Some(close) = after.find(')')
-        {
-            return format!("{int}{}", &after[close + 1..]);
-        }
-    }
-    text
-}
-
-fn varchar_length(data_type: &DataType) -> Option<u64> {
-    let text = normalised(data_type);
-    let inner = text
-        .strip_prefix("varchar(")
-        .or_else(|| text.strip_prefix("character varying("))?;
-    inner.strip_suffix(')')?.trim().parse().ok()
-}
-
-/// The storage bytes of a `SET` with `n` members.
-fn set_bytes(n: usize) -> usize {
-    match n.div_ceil(8) {
-        0 | 1 => 1,
-        2 => 2,
-        3 => 3,
-        4 => 4,
-        _ => 8,
-    }
-}
-
-/// Whether InnoDB changes `old` to `new` without copying the table.
-fn changes_in_place(old: &DataType, new: &DataType) -> bool {
-    if normalised(old) == normalised(new) {
-        return true;
-    }
-    if let (Some(n), Some(m)) = (varchar_length(old), varchar_length(new)) {
-        // The length prefix is 1 byte up to 255 bytes, 2 above; utf8mb4
-        // takes up to 4 bytes a character.
-        return m >= n && (m * 4 <= 255 || n * 4 > 255);
-    }
-    match (old, new) {
-        (DataType::Enum(a, _), DataType::Enum(b, _)) => {
-            b.len() >= a.len() && b[..a.len()] == a[..] && (b.len() <= 255 || a.len() > 255)
-        }
-        (DataType::Set(a), DataType::Set(b)) => {
-            b.len() >= a.len() && b[..a.len()] == a[..] && set_bytes(a.len()) == set_bytes(b.len())
-        }
-        _ => false,
-    }
-}
-
-/// What `MODIFY`/`CHANGE` of `column` does to the table, if it copies or
-/// rebuilds it.
+/// What `MODIFY`/`CHANGE` of `column` does to the table, if it rebuilds it
+/// for a reason other than a type change (type changes are judged by
+/// `rewriting-type-change`, so they are not reported twice).
 fn column_change(
     table: &str,
     column: &str,
@@ -157,20 +102,15 @@ fn column_change(
     data_type: &DataType,
     options: &[ColumnOption],
 ) -> Option<String> {
-    let Some(old_type) = old.and_then(|c| c.data_type.as_ref()) else {
-        return Some(format!(
-            "redefines `{table}.{column}`, whose current type straddle does not know: if the type changes, \
-             InnoDB copies the whole table while writes wait"
-        ));
-    };
-    if !changes_in_place(old_type, data_type) {
-        return Some(format!(
-            "changes `{table}.{column}` from {old_type} to {data_type}: InnoDB copies the whole table while \
-             writes wait"
-        ));
-    }
+    let old = old?;
+    let same_type = old.data_type.as_ref().is_some_and(|t| {
+        matches!(
+            classify(Dialect::Mysql, t, data_type),
+            TypeChange::Same | TypeChange::Safe
+        )
+    });
     let not_null = options.iter().any(|o| matches!(o, ColumnOption::NotNull));
-    if not_null && old.is_some_and(|c| !c.not_null) {
+    if same_type && not_null && !old.not_null {
         return Some(format!(
             "makes `{table}.{column}` NOT NULL: InnoDB rebuilds the whole table (in place, and the statement fails \
              if a row holds NULL), and replicas lag by as long"
@@ -332,42 +272,10 @@ impl Rule for MysqlCopyingAlter {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::lint::testing::check_fixture;
 
     #[test]
     fn fixtures() {
         check_fixture("mysql-copying-alter");
-    }
-
-    #[test]
-    fn judges_type_changes() {
-        use sqlparser::ast::{CharacterLength, EnumMember};
-        let varchar = |n| {
-            DataType::Varchar(Some(CharacterLength::IntegerLength {
-                length: n,
-                unit: None,
-            }))
-        };
-        assert!(changes_in_place(&varchar(20), &varchar(60)));
-        assert!(!changes_in_place(&varchar(50), &varchar(100)));
-        assert!(changes_in_place(&varchar(100), &varchar(200)));
-        assert!(!changes_in_place(&varchar(200), &varchar(100)));
-        assert!(changes_in_place(
-            &DataType::Int(Some(11)),
-            &DataType::Int(None)
-        ));
-        assert!(!changes_in_place(
-            &DataType::Int(None),
-            &DataType::BigInt(None)
-        ));
-        let e = |v: &[&str]| {
-            DataType::Enum(
-                v.iter().map(|s| EnumMember::Name(s.to_string())).collect(),
-                None,
-            )
-        };
-        assert!(changes_in_place(&e(&["a", "b"]), &e(&["a", "b", "c"])));
-        assert!(!changes_in_place(&e(&["a", "b"]), &e(&["c", "a", "b"])));
     }
 }
