@@ -78,6 +78,27 @@ impl StatementCx<'_> {
         self.migration.no_transaction && self.options.runner.splits_statements()
     }
 
+    /// The statement as an `ALTER TABLE` of a table that existed before this
+    /// migration, with the table's catalog key; `None` for anything else
+    /// (locking and compatibility rules leave new tables alone).
+    pub fn alter_existing(&self) -> Option<(&sqlparser::ast::AlterTable, String)> {
+        let Some(sqlparser::ast::Statement::AlterTable(alter)) = self.statement.ast() else {
+            return None;
+        };
+        let table = crate::sql::object_key(&alter.name);
+        (!table.is_empty() && self.existed_before(&table)).then_some((alter, table))
+    }
+
+    /// The place of an AST node from its sqlparser location, or the start of
+    /// the statement when sqlparser kept none (line 0).
+    pub fn place(&self, at: sqlparser::tokenizer::Location) -> Position {
+        if at.line == 0 {
+            self.statement.span.start
+        } else {
+            Position::new(at.line as usize, at.column as usize)
+        }
+    }
+
     /// A finding at the start of the statement.
     pub fn finding(
         &self,

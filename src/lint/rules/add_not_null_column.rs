@@ -39,13 +39,12 @@
 //! ALTER TABLE orders ADD COLUMN currency text NOT NULL; -- flagged
 //! ```
 
-use sqlparser::ast::{AlterTableOperation, ColumnDef, ColumnOption, DataType, Statement as Ast};
-use sqlparser::tokenizer::{Location, Token};
+use sqlparser::ast::{AlterTableOperation, ColumnDef, ColumnOption, DataType};
+use sqlparser::tokenizer::Token;
 
 use crate::dialect::Dialect;
-use crate::finding::Position;
 use crate::lint::{Rule, RuleMeta, StatementCx};
-use crate::sql::{ident_key, object_key};
+use crate::sql::ident_key;
 use crate::{Category, Finding, Severity};
 
 pub struct AddNotNullColumn;
@@ -58,14 +57,6 @@ static META: RuleMeta = RuleMeta {
     why: "the running app leaves the new column out of its INSERTs, which fail without a default; on a table with rows the ALTER itself may fail",
     dialects: &[],
 };
-
-fn place(cx: &StatementCx<'_>, at: Location) -> Position {
-    if at.line == 0 {
-        cx.statement.span.start
-    } else {
-        Position::new(at.line as usize, at.column as usize)
-    }
-}
 
 fn is_null(expr: &sqlparser::ast::Expr) -> bool {
     expr.to_string().trim().eq_ignore_ascii_case("NULL")
@@ -104,13 +95,9 @@ impl Rule for AddNotNullColumn {
     }
 
     fn check_statement(&self, cx: &StatementCx<'_>, out: &mut Vec<Finding>) {
-        let Some(Ast::AlterTable(alter)) = cx.statement.ast() else {
+        let Some((alter, table)) = cx.alter_existing() else {
             return;
         };
-        let table = object_key(&alter.name);
-        if table.is_empty() || !cx.existed_before(&table) {
-            return;
-        }
         for operation in &alter.operations {
             let AlterTableOperation::AddColumn { column_def, .. } = operation else {
                 continue;
@@ -141,7 +128,7 @@ impl Rule for AddNotNullColumn {
             };
             out.push(cx.finding_at(
                 self,
-                place(cx, column_def.name.span.start),
+                cx.place(column_def.name.span.start),
                 format!(
                     "`{table}.{column}` is added NOT NULL without a DEFAULT: the running app's \
                      INSERTs leave it out and fail{outcome}"

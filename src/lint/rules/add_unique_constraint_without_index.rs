@@ -42,12 +42,12 @@
 
 use sqlparser::ast::{
     AlterTableOperation, ColumnOption, ConstraintCharacteristics, Ident, IndexColumn,
-    Statement as Ast, TableConstraint,
+    TableConstraint,
 };
 
 use crate::dialect::Dialect;
 use crate::lint::{Rule, RuleMeta, StatementCx};
-use crate::sql::{ident_key, object_key};
+use crate::sql::ident_key;
 use crate::{Category, Finding, Severity};
 
 pub struct AddUniqueConstraintWithoutIndex;
@@ -129,13 +129,9 @@ impl Rule for AddUniqueConstraintWithoutIndex {
     }
 
     fn check_statement(&self, cx: &StatementCx<'_>, out: &mut Vec<Finding>) {
-        let Some(Ast::AlterTable(alter)) = cx.statement.ast() else {
+        let Some((alter, table)) = cx.alter_existing() else {
             return;
         };
-        let table = object_key(&alter.name);
-        if table.is_empty() || !cx.existed_before(&table) {
-            return;
-        }
         let short = table.rsplit('.').next().unwrap_or(&table).to_string();
         let bare_table = alter.name.to_string();
         let table_sql = if alter.only {

@@ -37,13 +37,11 @@
 //! A check on a table created earlier in the same migration is not flagged,
 //! nor a `NOT ENFORCED` one (PostgreSQL 18), which checks nothing.
 
-use sqlparser::ast::{
-    AlterTableOperation, CheckConstraint, ColumnOption, Ident, Statement as Ast, TableConstraint,
-};
+use sqlparser::ast::{AlterTableOperation, CheckConstraint, ColumnOption, Ident, TableConstraint};
 
 use crate::dialect::Dialect;
 use crate::lint::{Rule, RuleMeta, StatementCx};
-use crate::sql::{ident_key, object_key};
+use crate::sql::ident_key;
 use crate::{Category, Finding, Severity};
 
 pub struct CheckConstraintWithoutNotValid;
@@ -75,13 +73,9 @@ impl Rule for CheckConstraintWithoutNotValid {
     }
 
     fn check_statement(&self, cx: &StatementCx<'_>, out: &mut Vec<Finding>) {
-        let Some(Ast::AlterTable(alter)) = cx.statement.ast() else {
+        let Some((alter, table)) = cx.alter_existing() else {
             return;
         };
-        let table = object_key(&alter.name);
-        if table.is_empty() || !cx.existed_before(&table) {
-            return;
-        }
         let short = table.rsplit('.').next().unwrap_or(&table).to_string();
         let table_sql = if alter.only {
             format!("ONLY {}", alter.name)

@@ -35,12 +35,10 @@
 //! A column of a table created in the same migration, or a column added
 //! earlier in the same migration, may be dropped freely.
 
-use sqlparser::ast::{AlterTableOperation, Statement as Ast};
-use sqlparser::tokenizer::Location;
+use sqlparser::ast::AlterTableOperation;
 
-use crate::finding::Position;
 use crate::lint::{Rule, RuleMeta, StatementCx};
-use crate::sql::{ident_key, object_key};
+use crate::sql::ident_key;
 use crate::{Category, Finding, Severity};
 
 pub struct DropColumn;
@@ -56,27 +54,15 @@ static META: RuleMeta = RuleMeta {
 
 /// The place of `at` in the file, or the statement's start when the parser
 /// kept no place.
-fn place(cx: &StatementCx<'_>, at: Location) -> Position {
-    if at.line == 0 {
-        cx.statement.span.start
-    } else {
-        Position::new(at.line as usize, at.column as usize)
-    }
-}
-
 impl Rule for DropColumn {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
     fn check_statement(&self, cx: &StatementCx<'_>, out: &mut Vec<Finding>) {
-        let Some(Ast::AlterTable(alter)) = cx.statement.ast() else {
+        let Some((alter, table)) = cx.alter_existing() else {
             return;
         };
-        let table = object_key(&alter.name);
-        if !cx.existed_before(&table) {
-            return;
-        }
         for operation in &alter.operations {
             let AlterTableOperation::DropColumn { column_names, .. } = operation else {
                 continue;
@@ -92,7 +78,7 @@ impl Rule for DropColumn {
                 }
                 out.push(cx.finding_at(
                     self,
-                    place(cx, name.span.start),
+                    cx.place(name.span.start),
                     format!(
                         "dropping column `{table}.{column}` destroys every value in it, and the \
                          running app still reads and writes it"

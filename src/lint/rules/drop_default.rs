@@ -36,14 +36,10 @@
 //! they would have with a NULL default), or when the table was created in
 //! the same migration.
 
-use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, ColumnOption, Ident, Statement as Ast,
-};
-use sqlparser::tokenizer::Location;
+use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, ColumnOption, Ident};
 
-use crate::finding::Position;
 use crate::lint::{Rule, RuleMeta, StatementCx};
-use crate::sql::{ident_key, object_key};
+use crate::sql::ident_key;
 use crate::{Category, Finding, Severity};
 
 pub struct DropDefault;
@@ -56,14 +52,6 @@ static META: RuleMeta = RuleMeta {
     why: "the running app's INSERTs that leave the column out relied on the default and fail without it",
     dialects: &[],
 };
-
-fn place(cx: &StatementCx<'_>, at: Location) -> Position {
-    if at.line == 0 {
-        cx.statement.span.start
-    } else {
-        Position::new(at.line as usize, at.column as usize)
-    }
-}
 
 fn is_real_default(option: &ColumnOption) -> bool {
     matches!(option, ColumnOption::Default(e) if !e.to_string().trim().eq_ignore_ascii_case("NULL"))
@@ -98,7 +86,7 @@ impl DropDefault {
         };
         out.push(cx.finding_at(
             self,
-            place(cx, name.span.start),
+            cx.place(name.span.start),
             format!("{how} the default of {what}: {who}, and they fail from now on"),
             if redefinition {
                 format!(
@@ -122,13 +110,9 @@ impl Rule for DropDefault {
     }
 
     fn check_statement(&self, cx: &StatementCx<'_>, out: &mut Vec<Finding>) {
-        let Some(Ast::AlterTable(alter)) = cx.statement.ast() else {
+        let Some((alter, table)) = cx.alter_existing() else {
             return;
         };
-        let table = object_key(&alter.name);
-        if table.is_empty() || !cx.existed_before(&table) {
-            return;
-        }
         // Whether `column` ends this statement NOT NULL: the catalog's
         // answer (unknown counts as NOT NULL), changed by SET/DROP NOT NULL
         // in the same statement.

@@ -47,8 +47,7 @@
 //! flagged: the table is new and empty.
 
 use sqlparser::ast::{
-    AlterTableOperation, ColumnOption, ForeignKeyConstraint, Ident, Statement as Ast,
-    TableConstraint,
+    AlterTableOperation, ColumnOption, ForeignKeyConstraint, Ident, TableConstraint,
 };
 
 use crate::dialect::Dialect;
@@ -99,13 +98,9 @@ impl Rule for ForeignKeyWithoutNotValid {
     }
 
     fn check_statement(&self, cx: &StatementCx<'_>, out: &mut Vec<Finding>) {
-        let Some(Ast::AlterTable(alter)) = cx.statement.ast() else {
+        let Some((alter, table)) = cx.alter_existing() else {
             return;
         };
-        let table = object_key(&alter.name);
-        if table.is_empty() || !cx.existed_before(&table) {
-            return;
-        }
         let table_sql = if alter.only {
             format!("ONLY {}", alter.name)
         } else {

@@ -58,13 +58,11 @@
 //! Columns of a table created in the same migration, and columns added
 //! earlier in the same migration, may be renamed freely.
 
-use sqlparser::ast::{AlterTableOperation, Ident, Statement as Ast};
-use sqlparser::tokenizer::Location;
+use sqlparser::ast::{AlterTableOperation, Ident};
 
 use crate::dialect::Dialect;
-use crate::finding::Position;
 use crate::lint::{Rule, RuleMeta, StatementCx};
-use crate::sql::{ident_key, object_key};
+use crate::sql::ident_key;
 use crate::{Category, Finding, Severity};
 
 pub struct RenameColumn;
@@ -77,14 +75,6 @@ static META: RuleMeta = RuleMeta {
     why: "the running app's queries name the old column and fail as soon as the rename runs",
     dialects: &[],
 };
-
-fn place(cx: &StatementCx<'_>, at: Location) -> Position {
-    if at.line == 0 {
-        cx.statement.span.start
-    } else {
-        Position::new(at.line as usize, at.column as usize)
-    }
-}
 
 impl RenameColumn {
     fn check_one(
@@ -113,7 +103,7 @@ impl RenameColumn {
         }
         out.push(cx.finding_at(
             self,
-            place(cx, old.span.start),
+            cx.place(old.span.start),
             format!(
                 "renaming `{table}.{old_key}` to `{new_key}` breaks the running app: its queries \
                  still name `{old_key}` and fail as soon as this runs"
@@ -134,13 +124,9 @@ impl Rule for RenameColumn {
     }
 
     fn check_statement(&self, cx: &StatementCx<'_>, out: &mut Vec<Finding>) {
-        let Some(Ast::AlterTable(alter)) = cx.statement.ast() else {
+        let Some((alter, table)) = cx.alter_existing() else {
             return;
         };
-        let table = object_key(&alter.name);
-        if table.is_empty() || !cx.existed_before(&table) {
-            return;
-        }
         for operation in &alter.operations {
             match operation {
                 AlterTableOperation::RenameColumn {

@@ -37,10 +37,9 @@
 //!
 //! A table created earlier in the same migration is exempt.
 
-use sqlparser::ast::{AlterTableOperation, Statement as Ast};
+use sqlparser::ast::AlterTableOperation;
 
 use crate::lint::{Rule, RuleMeta, StatementCx};
-use crate::sql::object_key;
 use crate::{Category, Finding, Severity};
 
 pub struct SetLoggedUnlogged;
@@ -60,13 +59,9 @@ impl Rule for SetLoggedUnlogged {
     }
 
     fn check_statement(&self, cx: &StatementCx<'_>, out: &mut Vec<Finding>) {
-        let Some(Ast::AlterTable(alter)) = cx.statement.ast() else {
+        let Some((alter, table)) = cx.alter_existing() else {
             return;
         };
-        let table = object_key(&alter.name);
-        if !cx.existed_before(&table) {
-            return;
-        }
         for operation in &alter.operations {
             let (clause, create, extra) = match operation {
                 AlterTableOperation::SetLogged => (

@@ -34,14 +34,10 @@
 //! ALTER TABLE users MODIFY locale varchar(8) NOT NULL; -- flagged (MySQL), when locale was nullable
 //! ```
 
-use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, ColumnOption, Ident, Statement as Ast,
-};
-use sqlparser::tokenizer::Location;
+use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, ColumnOption, Ident};
 
-use crate::finding::Position;
 use crate::lint::{Rule, RuleMeta, StatementCx};
-use crate::sql::{ident_key, object_key};
+use crate::sql::ident_key;
 use crate::{Category, Finding, Severity};
 
 pub struct SetNotNull;
@@ -54,14 +50,6 @@ static META: RuleMeta = RuleMeta {
     why: "the running app was written for a nullable column: its INSERTs and UPDATEs that write NULL or leave the column out fail",
     dialects: &[],
 };
-
-fn place(cx: &StatementCx<'_>, at: Location) -> Position {
-    if at.line == 0 {
-        cx.statement.span.start
-    } else {
-        Position::new(at.line as usize, at.column as usize)
-    }
-}
 
 fn makes_not_null(options: &[ColumnOption]) -> bool {
     options
@@ -112,7 +100,7 @@ impl SetNotNull {
         };
         out.push(cx.finding_at(
             self,
-            place(cx, name.span.start),
+            cx.place(name.span.start),
             message,
             format!(
                 "in an expand, give `{column}` a default and backfill its NULLs in batches; ship \
@@ -128,13 +116,9 @@ impl Rule for SetNotNull {
     }
 
     fn check_statement(&self, cx: &StatementCx<'_>, out: &mut Vec<Finding>) {
-        let Some(Ast::AlterTable(alter)) = cx.statement.ast() else {
+        let Some((alter, table)) = cx.alter_existing() else {
             return;
         };
-        let table = object_key(&alter.name);
-        if table.is_empty() || !cx.existed_before(&table) {
-            return;
-        }
         // Defaults set by this same statement (`ALTER COLUMN c SET DEFAULT …,
         // ALTER COLUMN c SET NOT NULL`).
         let defaults_here: Vec<String> = alter

@@ -41,17 +41,21 @@
 //! catalog already knows as NOT NULL, and a column covered by a validated
 //! check such as `CHECK (email IS NOT NULL)` (also inside an `AND`), added
 //! by an earlier migration or earlier in this one.
+//!
+//! With `[database] version` below 12 in `straddle.toml`, a validated check
+//! does not help (the server scans anyway) and is flagged too; the advice
+//! is then to keep the validated check as the guarantee instead of `NOT
+//! NULL` until the server is upgraded.
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, BinaryOperator, Expr, Statement as Ast,
-    UnaryOperator,
+    AlterColumnOperation, AlterTableOperation, BinaryOperator, Expr, UnaryOperator,
 };
 use sqlparser::parser::Parser;
 
 use crate::dialect::Dialect;
 use crate::lint::{Rule, RuleMeta, StatementCx};
 use crate::schema::ConstraintKind;
-use crate::sql::{ident_key, object_key};
+use crate::sql::ident_key;
 use crate::{Category, Finding, Severity};
 
 pub struct SetNotNullFullScan;
@@ -133,19 +137,26 @@ fn known_check(cx: &StatementCx<'_>, table: &str, column: &str) -> Option<(bool,
     pending
 }
 
+/// The name of the known check (or `fallback`), and whether it is validated.
+fn check_name(fallback: &str, known: &Option<(bool, Option<String>)>) -> (String, bool) {
+    match known {
+        Some((validated, name)) => (
+            name.clone().unwrap_or_else(|| fallback.to_string()),
+            *validated,
+        ),
+        None => (fallback.to_string(), false),
+    }
+}
+
 impl Rule for SetNotNullFullScan {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
     fn check_statement(&self, cx: &StatementCx<'_>, out: &mut Vec<Finding>) {
-        let Some(Ast::AlterTable(alter)) = cx.statement.ast() else {
+        let Some((alter, table)) = cx.alter_existing() else {
             return;
         };
-        let table = object_key(&alter.name);
-        if table.is_empty() || !cx.existed_before(&table) {
-            return;
-        }
         let short = table.rsplit('.').next().unwrap_or(&table).to_string();
         for operation in &alter.operations {
             let AlterTableOperation::AlterColumn {
@@ -165,7 +176,26 @@ impl Rule for SetNotNullFullScan {
             }
             let t = &alter.name;
             let c = column_name;
-            let help = match known_check(cx, &table, &column) {
+            let check = known_check(cx, &table, &column);
+            let help = match check {
+                _ if cx.options.postgres_older_than(12) => {
+                    let version = cx.options.database_version.unwrap_or(0);
+                    let fallback = format!("{short}_{column}_not_null");
+                    let guard = match check_name(&fallback, &check) {
+                        (name, true) => format!("the validated check `{name}` already guards it"),
+                        (name, false) => format!(
+                            "guard it with `ALTER TABLE {t} ADD CONSTRAINT {name} CHECK ({c} IS NOT \
+                             NULL) NOT VALID;` and, in a later migration, `ALTER TABLE {t} VALIDATE \
+                             CONSTRAINT {name};` (neither blocks reads or writes)"
+                        ),
+                    };
+                    format!(
+                        "PostgreSQL {version} scans the table even when a validated check proves the \
+                         column is not null (the shortcut came in PostgreSQL 12): {guard}; keep that \
+                         check instead of NOT NULL until the server is upgraded, or run this in a \
+                         quiet period with a `lock_timeout`"
+                    )
+                }
                 Some((true, _)) => continue,
                 Some((false, name)) => {
                     let name = name.unwrap_or_else(|| "<the check>".to_string());

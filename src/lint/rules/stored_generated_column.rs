@@ -42,12 +42,10 @@
 //! A table created earlier in the same migration is exempt. On MySQL and
 //! MariaDB the same change is reported by `mysql-copying-alter`.
 
-use sqlparser::ast::{
-    AlterTableOperation, ColumnOption, GeneratedAs, GeneratedExpressionMode, Statement as Ast,
-};
+use sqlparser::ast::{AlterTableOperation, ColumnOption, GeneratedAs, GeneratedExpressionMode};
 
 use crate::lint::{Rule, RuleMeta, StatementCx};
-use crate::sql::{ident_key, object_key};
+use crate::sql::ident_key;
 use crate::{Category, Finding, Severity};
 
 pub struct StoredGeneratedColumn;
@@ -84,13 +82,9 @@ impl Rule for StoredGeneratedColumn {
     }
 
     fn check_statement(&self, cx: &StatementCx<'_>, out: &mut Vec<Finding>) {
-        let Some(Ast::AlterTable(alter)) = cx.statement.ast() else {
+        let Some((alter, table)) = cx.alter_existing() else {
             return;
         };
-        let table = object_key(&alter.name);
-        if !cx.existed_before(&table) {
-            return;
-        }
         for operation in &alter.operations {
             let AlterTableOperation::AddColumn { column_def, .. } = operation else {
                 continue;

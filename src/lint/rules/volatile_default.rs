@@ -16,8 +16,9 @@
 //! Constants, casts of constants, `ARRAY[]`, `now()`, `CURRENT_TIMESTAMP`,
 //! `CURRENT_DATE` and other stable or immutable built-ins are fine: since
 //! PostgreSQL 11 such a default is evaluated once and stored in the catalog,
-//! and adding the column does not touch the rows. (straddle assumes
-//! PostgreSQL 11 or newer.)
+//! and adding the column does not touch the rows. Older servers rewrite the
+//! table for *any* default: with `[database] version` below 11 in
+//! `straddle.toml`, every non-NULL default on an existing table is flagged.
 //!
 //! **Why it is dangerous.** A volatile default has a different value on
 //! every row, so PostgreSQL rewrites the whole table to store them, holding
@@ -49,13 +50,15 @@
 //! ALTER TABLE orders ADD COLUMN public_id uuid DEFAULT gen_random_uuid(); -- flagged
 //! ALTER TABLE orders ADD COLUMN created_at timestamptz DEFAULT now();     -- fine (PostgreSQL ≥ 11)
 //! ALTER TABLE orders ADD COLUMN seq bigserial;                            -- flagged
+//! -- with [database] version = "10":
+//! ALTER TABLE orders ADD COLUMN currency text DEFAULT 'EUR';              -- flagged
 //! ```
 //!
 //! A table created earlier in the same migration is empty, so it is exempt.
 
 use sqlparser::ast::{
     AlterTableOperation, ColumnDef, ColumnOption, Expr, FunctionArg, FunctionArgExpr,
-    FunctionArguments, GeneratedAs, Statement as Ast,
+    FunctionArguments, GeneratedAs,
 };
 
 use crate::lint::{Rule, RuleMeta, StatementCx};
@@ -370,6 +373,19 @@ fn row_by_row(def: &ColumnDef, table: &str) -> Option<(Volatility, String, Strin
     None
 }
 
+/// The non-NULL default of a column, if it has one.
+fn constant_default(def: &ColumnDef) -> Option<&Expr> {
+    def.options.iter().find_map(|option| match &option.option {
+        ColumnOption::Default(Expr::Value(value))
+            if matches!(value.value, sqlparser::ast::Value::Null) =>
+        {
+            None
+        }
+        ColumnOption::Default(expr) => Some(expr),
+        _ => None,
+    })
+}
+
 /// The column's type without the implicit sequence of `serial` types.
 fn plain_type(def: &ColumnDef) -> String {
     match def.data_type.to_string().to_ascii_lowercase().as_str() {
@@ -380,24 +396,52 @@ fn plain_type(def: &ColumnDef) -> String {
     }
 }
 
+/// Before PostgreSQL 11 every non-NULL default is written into every row.
+fn before_11(
+    rule: &VolatileDefault,
+    cx: &StatementCx<'_>,
+    table: &str,
+    def: &ColumnDef,
+    default: &Expr,
+) -> Finding {
+    let column = ident_key(&def.name);
+    let data_type = plain_type(def);
+    let version = cx.options.database_version.unwrap_or(0);
+    cx.finding(
+        rule,
+        format!(
+            "adding column `{column}` to `{table}` with `DEFAULT {default}` rewrites the whole \
+             table under an ACCESS EXCLUSIVE lock on PostgreSQL {version}: before PostgreSQL 11 \
+             every default is written into every existing row"
+        ),
+        format!(
+            "add the column without a default: `ALTER TABLE {table} ADD COLUMN {column} {data_type};`, \
+             then `ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default};` (new rows only, \
+             no rewrite), then backfill the existing rows in batches of a few thousand, each in its \
+             own transaction"
+        ),
+    )
+}
+
 impl Rule for VolatileDefault {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
     fn check_statement(&self, cx: &StatementCx<'_>, out: &mut Vec<Finding>) {
-        let Some(Ast::AlterTable(alter)) = cx.statement.ast() else {
+        let Some((alter, table)) = cx.alter_existing() else {
             return;
         };
-        let table = object_key(&alter.name);
-        if !cx.existed_before(&table) {
-            return;
-        }
         for operation in &alter.operations {
             let AlterTableOperation::AddColumn { column_def, .. } = operation else {
                 continue;
             };
             let Some((kind, reason, default)) = row_by_row(column_def, &table) else {
+                if cx.options.postgres_older_than(11)
+                    && let Some(default) = constant_default(column_def)
+                {
+                    out.push(before_11(self, cx, &table, column_def, default));
+                }
                 continue;
             };
             let column = ident_key(&column_def.name);
