@@ -11,6 +11,7 @@ pub mod db;
 pub mod dialect;
 pub mod error;
 pub mod finding;
+pub mod git;
 pub mod lint;
 pub mod phase;
 pub mod recipe;

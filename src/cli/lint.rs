@@ -1,15 +1,16 @@
 //! `straddle lint [DIR | FILE…]`
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use clap::Args;
 
-use crate::config::Config;
+use crate::config::{Config, PathFilter, parse_server_version};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::finding::Severity;
+use crate::git::changes_since;
 use crate::lint::{LintOptions, LintOutcome, lint_set};
 use crate::report::{self, Format};
 use crate::source::{Version, discover};
@@ -29,9 +30,34 @@ pub struct LintArgs {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
     /// Exit 1 on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+
+    /// Report only migrations added or changed since this git ref (the whole
+    /// folder is still replayed); flags shipped migrations that were edited
+    /// and new ones that sort before a shipped one.
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
+
+    /// Migrations up to this version are replayed but not reported
+    /// (default: `[lint] baseline` in straddle.toml).
+    #[arg(long, value_name = "VERSION")]
+    pub baseline: Option<String>,
+
+    /// Replay but do not report migrations whose files match this glob
+    /// (repeatable; replaces `[lint] exclude`; relative to the current folder).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// The database server's major version, e.g. 12 (default: `[database]
+    /// version` in straddle.toml, else the newest behaviour).
+    #[arg(long, value_name = "VERSION")]
+    pub database_version: Option<String>,
 }
 
 /// The migrations folder a file belongs to: its own folder, or for diesel's
@@ -107,7 +133,11 @@ fn use_given_paths(findings: &mut [crate::finding::Finding], given: &[PathBuf]) 
 /// Groups the command-line paths into (folder, only these files).
 fn targets(args: &LintArgs, config: &Config) -> Result<Vec<(PathBuf, Option<Vec<PathBuf>>)>> {
     if args.paths.is_empty() {
-        return Ok(vec![(config.migrations_dir(), None)]);
+        return Ok(config
+            .migrations_dirs()
+            .into_iter()
+            .map(|dir| (dir, None))
+            .collect());
     }
     let mut folders: Vec<(PathBuf, Option<Vec<PathBuf>>)> = Vec::new();
     let mut files: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
@@ -131,34 +161,144 @@ fn targets(args: &LintArgs, config: &Config) -> Result<Vec<(PathBuf, Option<Vec<
     Ok(folders)
 }
 
-pub fn run(args: LintArgs, config: &Config) -> Result<u8> {
+/// The options every folder shares: the file's settings, overridden by flags.
+fn options(args: &LintArgs, config: &Config) -> Result<LintOptions> {
     let mut options = LintOptions {
         dialect: args.dialect.unwrap_or_else(|| config.dialect()),
         levels: config.levels()?,
         assume_lock_timeout: config.file.lint.assume_lock_timeout,
         runner: config.file.lint.runner,
+        database_version: config.database_version(),
         ..LintOptions::default()
     };
-    if let Some(baseline) = &config.file.lint.baseline {
-        options.baseline = Some(Version::parse(baseline).ok_or_else(|| {
-            config.error(format!(
-                "[lint] baseline `{baseline}` is not a migration version"
+    if let Some(raw) = &args.database_version {
+        options.database_version = Some(parse_server_version(raw).ok_or_else(|| {
+            Error::usage(format!(
+                "--database-version `{raw}` is not a server version; write its major version, e.g. 16"
             ))
         })?);
     }
+    match &args.baseline {
+        Some(raw) => {
+            options.baseline = Some(Version::parse(raw).ok_or_else(|| {
+                Error::usage(format!("--baseline `{raw}` is not a migration version"))
+            })?);
+        }
+        None => {
+            if let Some(baseline) = &config.file.lint.baseline {
+                options.baseline = Some(Version::parse(baseline).ok_or_else(|| {
+                    config.error(format!(
+                        "[lint] baseline `{baseline}` is not a migration version"
+                    ))
+                })?);
+            }
+        }
+    }
+    Ok(options)
+}
+
+/// Whether a migration has a file in `files` (canonical paths).
+fn has_file(migration: &crate::source::Migration, files: &BTreeSet<PathBuf>) -> bool {
+    std::iter::once(&migration.up.path)
+        .chain(migration.down.as_ref().map(|d| &d.path))
+        .any(|p| files.contains(&canonical(p)))
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Lints one folder: `only` are the files named on the command line.
+fn lint_folder(
+    dir: &Path,
+    only: Option<Vec<PathBuf>>,
+    args: &LintArgs,
+    exclude: &PathFilter,
+    base: &LintOptions,
+) -> Result<LintOutcome> {
+    let mut set = discover(dir)?;
+    let mut options = base.clone();
+    options.only_files = only;
+    if let Some(git_ref) = &args.changed_since {
+        let changes = changes_since(dir, git_ref)?;
+        let changed: BTreeSet<PathBuf> = changes.changed.iter().cloned().collect();
+        // Report the migrations with a changed file (or those named on the
+        // command line that changed), and the changed problem files.
+        let mut files: Vec<PathBuf> = Vec::new();
+        for migration in &set.migrations {
+            if has_file(migration, &changed) {
+                files.push(migration.up.path.clone());
+            }
+        }
+        files.extend(
+            set.problems
+                .iter()
+                .filter(|p| changed.contains(&canonical(&p.path)))
+                .map(|p| p.path.clone()),
+        );
+        if let Some(named) = &options.only_files {
+            let named: BTreeSet<PathBuf> = named.iter().map(|p| canonical(p)).collect();
+            files.retain(|f| {
+                named.contains(&canonical(f))
+                    || set
+                        .migrations
+                        .iter()
+                        .any(|m| m.up.path == *f && has_file(m, &named))
+            });
+        }
+        options.only_files = Some(files);
+        options.changed_since = Some(changes.since);
+    }
+    if !exclude.is_empty() {
+        for migration in &set.migrations {
+            let files = std::iter::once(&migration.up.path)
+                .chain(migration.down.as_ref().map(|d| &d.path));
+            if files.clone().any(|f| exclude.matches(f)) {
+                options.exclude_versions.insert(migration.version.clone());
+            }
+        }
+        set.problems.retain(|p| !exclude.matches(&p.path));
+    }
+    Ok(lint_set(&set, &options))
+}
+
+pub fn run(args: LintArgs, config: &Config) -> Result<u8> {
+    let base = options(&args, config)?;
+    let exclude = if args.exclude.is_empty() {
+        config.exclude()?
+    } else {
+        PathFilter::new(Path::new("."), &args.exclude).map_err(Error::usage)?
+    };
     let mut outcome = LintOutcome::default();
     for (dir, only) in targets(&args, config)? {
-        let set = discover(&dir)?;
-        options.only_files = only;
-        let part = lint_set(&set, &options);
+        let part = lint_folder(&dir, only, &args, &exclude, &base)?;
         outcome.findings.extend(part.findings);
         outcome.migrations_checked += part.migrations_checked;
         outcome.migrations_replayed += part.migrations_replayed;
     }
     use_given_paths(&mut outcome.findings, &args.paths);
-    let mut stdout = anstream::stdout();
-    report::write(&outcome, args.format, &mut stdout).map_err(|e| Error::io("<stdout>", e))?;
-    stdout.flush().map_err(|e| Error::io("<stdout>", e))?;
+    match &args.output {
+        Some(path) => {
+            let mut file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+            report::write(&outcome, args.format, &mut file).map_err(|e| Error::io(path, e))?;
+            file.flush().map_err(|e| Error::io(path, e))?;
+            let mut stderr = anstream::stderr();
+            let _ = writeln!(
+                stderr,
+                "straddle: {} error(s), {} warning(s) in {} migration(s); report written to {}",
+                outcome.count(Severity::Error),
+                outcome.count(Severity::Warning),
+                outcome.migrations_checked,
+                path.display()
+            );
+        }
+        None => {
+            let mut stdout = anstream::stdout();
+            report::write(&outcome, args.format, &mut stdout)
+                .map_err(|e| Error::io("<stdout>", e))?;
+            stdout.flush().map_err(|e| Error::io("<stdout>", e))?;
+        }
+    }
     let failing = outcome.count(Severity::Error) > 0
         || (args.deny_warnings && outcome.count(Severity::Warning) > 0);
     Ok(if failing {

@@ -1,7 +1,11 @@
 //! The command line: clap definitions and one thin file per command.
 
 mod adopt;
+mod baseline;
+mod completions;
+mod docs;
 mod explain;
+mod init;
 mod lint;
 mod migrate;
 mod new;
@@ -55,6 +59,17 @@ pub enum Command {
     Migrate(migrate::MigrateArgs),
     /// Record migrations already applied by sqlx or diesel as applied in straddle's history.
     Adopt(adopt::AdoptArgs),
+    /// Write a commented default straddle.toml (never overwrites one).
+    Init(init::InitArgs),
+    /// Set `[lint] baseline` in straddle.toml to the newest migration (or VERSION).
+    Baseline(baseline::BaselineArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) to standard output.
+    Man(completions::ManArgs),
+    /// Regenerate the generated parts of docs/ (rules reference, command help).
+    #[command(hide = true)]
+    Docs(docs::DocsArgs),
 }
 
 /// Parses the arguments, runs the command and maps the result to an exit code.
@@ -79,9 +94,17 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<u8, Error> {
+    // Commands that need no configuration run even when it is broken.
+    let command = match cli.command {
+        Command::Init(args) => return init::run(args, cli.config.as_deref()),
+        Command::Completions(args) => return completions::run(args),
+        Command::Man(args) => return completions::man(args),
+        Command::Docs(args) => return docs::run(args),
+        other => other,
+    };
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let config = Config::load(cli.config.as_deref(), &cwd)?;
-    match cli.command {
+    match command {
         Command::Lint(args) => lint::run(args, &config),
         Command::Rules(args) => rules::run(args),
         Command::Explain(args) => explain::run(args),
@@ -89,5 +112,11 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::New(args) => new::run(args, &config),
         Command::Migrate(args) => migrate::run(args, &config),
         Command::Adopt(args) => adopt::run(args, &config),
+        Command::Baseline(args) => baseline::run(args, &config),
+        // Already handled above; repeated so the match stays exhaustive.
+        Command::Init(args) => init::run(args, cli.config.as_deref()),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => completions::man(args),
+        Command::Docs(args) => docs::run(args),
     }
 }

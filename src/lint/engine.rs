@@ -73,6 +73,9 @@ pub struct LintOptions {
     /// What changed since a git ref (`lint --changed-since REF`), for the
     /// rules about shipped and out-of-order migrations.
     pub changed_since: Option<ChangedSince>,
+    /// Migrations replayed but not reported because their files match
+    /// `[lint] exclude`.
+    pub exclude_versions: std::collections::BTreeSet<Version>,
     /// What applies the migrations.
     pub runner: Runner,
 }
@@ -180,6 +183,9 @@ fn reported(options: &LintOptions, set: &MigrationSet, index: usize) -> bool {
         .as_ref()
         .is_some_and(|b| migration.version <= *b)
     {
+        return false;
+    }
+    if options.exclude_versions.contains(&migration.version) {
         return false;
     }
     match &options.only_files {

@@ -44,6 +44,11 @@
 //! ```
 //!
 //! Tables created earlier in the same migration are not checked.
+//!
+//! Since PostgreSQL 12, `timestamp` ↔ `timestamptz` needs no rewrite when the
+//! session time zone is UTC, so that change is not flagged after a
+//! `SET LOCAL timezone = 'UTC'` earlier in the file, unless `[database]
+//! version` in `straddle.toml` is below 12.
 
 use sqlparser::ast::{AlterTableAlgorithm, AlterTableLock, AlterTableOperation, Statement as Ast};
 
@@ -83,6 +88,48 @@ fn refuses_copy(ast: &Ast) -> bool {
     })
 }
 
+/// Whether a change is between `timestamp` and `timestamptz` of the same
+/// precision (binary-compatible in a UTC session since PostgreSQL 12).
+fn timestamp_zone_switch(from: &str, to: &str) -> bool {
+    let zoned = |t: &str| t.contains("with time zone") || t.starts_with("timestamptz");
+    let plain = |t: &str| {
+        t.replace("without time zone", "")
+            .replace("with time zone", "")
+            .replace("timestamptz", "timestamp")
+            .replace(' ', "")
+    };
+    let (from, to) = (from.to_ascii_lowercase(), to.to_ascii_lowercase());
+    from.starts_with("timestamp")
+        && to.starts_with("timestamp")
+        && zoned(&from) != zoned(&to)
+        && plain(&from) == plain(&to)
+}
+
+/// Whether the latest time zone set earlier in the file is UTC (or another
+/// zone whose offset is always zero).
+fn session_in_utc(cx: &StatementCx<'_>) -> bool {
+    const ZERO: &[&str] = &["utc", "etc/utc", "gmt", "etc/gmt", "zulu", "uct"];
+    for statement in cx.earlier().iter().rev() {
+        let words: Vec<String> = statement.words().collect();
+        let sets_zone = words.first().is_some_and(|w| w == "SET")
+            && (words.iter().any(|w| w == "TIMEZONE")
+                || words.windows(2).any(|p| p[0] == "TIME" && p[1] == "ZONE"));
+        if !sets_zone {
+            continue;
+        }
+        return statement.tokens.iter().rev().any(|t| match &t.token {
+            sqlparser::tokenizer::Token::SingleQuotedString(v) => {
+                ZERO.contains(&v.to_ascii_lowercase().as_str())
+            }
+            sqlparser::tokenizer::Token::Word(w) => {
+                ZERO.contains(&w.value.to_ascii_lowercase().as_str())
+            }
+            _ => false,
+        });
+    }
+    false
+}
+
 impl Rule for RewritingTypeChange {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -102,6 +149,12 @@ impl Rule for RewritingTypeChange {
                 .catalog
                 .column(table, column)
                 .and_then(|c| c.data_type.as_ref());
+            let zone_switch = !mysql
+                && from.is_some_and(|f| timestamp_zone_switch(&f.to_string(), &to.to_string()));
+            let pg12 = !cx.options.postgres_older_than(12);
+            if zone_switch && pg12 && site.using.is_none() && session_in_utc(cx) {
+                continue;
+            }
             let reason = match from {
                 Some(from) => {
                     let judged = verdict(cx.dialect(), from, to);
@@ -151,6 +204,14 @@ impl Rule for RewritingTypeChange {
                          a contract (`straddle new --change-type {table}.{column} '{to}'`)"
                     ),
                 )
+            };
+            let help = if zone_switch && pg12 && site.using.is_none() {
+                format!(
+                    "{help}; or, since PostgreSQL 12 this change skips the rewrite in a UTC session: \
+                     put `SET LOCAL timezone = 'UTC';` before it in a transactional migration"
+                )
+            } else {
+                help
             };
             out.push(cx.finding(self, message, help));
         }
