@@ -99,6 +99,9 @@ pub struct ChangedSince {
     /// The versions of the migrations that existed at the ref, in the
     /// folder being linted.
     pub versions_at_ref: Vec<Version>,
+    /// The newest version in the folder now, where known: a renamed
+    /// migration should sort after it too.
+    pub newest_in_folder: Option<Version>,
 }
 
 impl ChangedSince {
@@ -256,7 +259,12 @@ pub fn lint_set(set: &MigrationSet, options: &LintOptions) -> LintOutcome {
         let mut lock_timeout_set =
             options.assume_lock_timeout || options.runner.sets_lock_timeout();
         for (i, statement) in up.statements.iter().enumerate() {
-            if let Some(open) = transaction_change(statement) {
+            // `straddle migrate` runs a file in its own transaction (or, for
+            // `-- no-transaction`, statement by statement) and skips the
+            // BEGIN/COMMIT written in it; sqlx and diesel pass them on.
+            if let Some(open) = transaction_change(statement)
+                && !options.runner.splits_statements()
+            {
                 in_transaction = open;
             }
             if let Some(on) = is_set_of(statement, &["lock_timeout", "lock_wait_timeout"]) {

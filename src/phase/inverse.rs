@@ -383,8 +383,20 @@ pub fn is_no_op(statement: &Statement) -> bool {
 
 /// Whether a statement changes the schema: it yields an operation, or it is
 /// DDL straddle does not model (its first word is `CREATE`, `ALTER`, `DROP`
-/// or `RENAME`).
+/// or `RENAME`). `ALTER TABLE … VALIDATE CONSTRAINT` only checks rows that a
+/// constraint already constrains: nothing to undo.
 pub fn is_ddl(statement: &Statement) -> bool {
+    if let Some(Ast::AlterTable(alter)) = statement.ast()
+        && !alter.operations.is_empty()
+        && alter.operations.iter().all(|op| {
+            matches!(
+                op,
+                sqlparser::ast::AlterTableOperation::ValidateConstraint { .. }
+            )
+        })
+    {
+        return false;
+    }
     statement
         .words()
         .next()

@@ -94,11 +94,9 @@ pub fn plan(
                         "-- Scans {t} under SHARE UPDATE EXCLUSIVE: reads and writes go on.\n\
                          ALTER TABLE {t} VALIDATE CONSTRAINT {k};\n"
                     ),
-                    down: format!(
-                        "-- Validation has no inverse: the constraint stays, and the previous\n\
-                         -- migration's down drops it.\n\
-                         SELECT 1 FROM {t} WHERE false;\n"
-                    ),
+                    down: "-- Validation has no inverse: the constraint stays, and the previous\n\
+                           -- migration's down drops it.\n"
+                        .to_string(),
                 },
             ]
         }

@@ -8,9 +8,10 @@
 //! **Why it is dangerous.** The application version still running during the
 //! rollout knows nothing of the new column, so its INSERTs leave it out; with
 //! no default to fall back on, every one of them fails. Before that,
-//! the migration itself may fail: PostgreSQL refuses the column as soon as
-//! the table holds a row, SQLite refuses it outright, and MySQL fills the
-//! existing rows with an implicit zero value (`0`, `''`) that nobody chose.
+//! the migration itself may fail: PostgreSQL and SQLite refuse the column as
+//! soon as the table holds a row, and MySQL and MariaDB fill the existing
+//! rows with an implicit zero value (`0`, `''`, a zero date) that nobody
+//! chose.
 //!
 //! **Safe alternative.** Give the column a default that suits existing rows
 //! and old INSERTs (on PostgreSQL 11 and later a constant default is added
@@ -20,18 +21,34 @@
 //! ALTER TABLE orders ADD COLUMN currency text NOT NULL DEFAULT 'EUR';
 //! ```
 //!
-//! or add it nullable in the expand, backfill it in batches, ship the app
-//! that always sets it, and make it `NOT NULL` in a contract:
+//! or add it nullable in the expand and backfill it in batches; ship the app
+//! that always sets it; fill the rows the old version inserted meanwhile; and
+//! make it `NOT NULL` in a contract. `straddle new --add-column orders.currency
+//! text --not-null` writes the pair. On PostgreSQL the contract proves the
+//! column with a check first, so that `SET NOT NULL` skips its full scan (see
+//! `set-not-null-full-scan`):
 //!
 //! ```sql
+//! -- 20240101120000_orders_currency.up.sql
 //! -- straddle: expand
 //! ALTER TABLE orders ADD COLUMN currency text;
+//! -- backfill, repeated until it updates no row (MySQL: UPDATE orders
+//! -- SET currency = 'EUR' WHERE currency IS NULL LIMIT 10000)
 //! UPDATE orders SET currency = 'EUR'
 //!   WHERE id IN (SELECT id FROM orders WHERE currency IS NULL LIMIT 10000);
 //!
+//! -- 20240108120000_orders_currency_not_null.up.sql
+//! -- no-transaction
 //! -- straddle: contract 20240101120000
+//! ALTER TABLE orders ADD CONSTRAINT orders_currency_not_null CHECK (currency IS NOT NULL) NOT VALID;
+//! ALTER TABLE orders VALIDATE CONSTRAINT orders_currency_not_null;
 //! ALTER TABLE orders ALTER COLUMN currency SET NOT NULL;
+//! ALTER TABLE orders DROP CONSTRAINT orders_currency_not_null;
 //! ```
+//!
+//! (`straddle migrate` commits each statement of a `-- no-transaction`
+//! migration on its own; under sqlx or diesel, put the `NOT VALID` check in a
+//! migration of its own, as `set-not-null-full-scan` shows.)
 //!
 //! **Example.**
 //!
@@ -122,9 +139,7 @@ impl Rule for AddNotNullColumn {
                 Dialect::Mysql => {
                     "; MySQL fills the existing rows with an implicit zero value nobody chose"
                 }
-                Dialect::Sqlite => {
-                    "; SQLite refuses to add a NOT NULL column without a non-NULL default"
-                }
+                Dialect::Sqlite => "; SQLite also refuses to add it while the table has rows",
             };
             out.push(cx.finding_at(
                 self,

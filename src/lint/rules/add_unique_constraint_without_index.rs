@@ -27,9 +27,10 @@
 //!
 //! If the concurrent build fails (a duplicate value, say), it leaves an
 //! INVALID index: drop it with `DROP INDEX CONCURRENTLY IF EXISTS …`, fix the
-//! data and retry. For a `PRIMARY KEY … USING INDEX`, PostgreSQL also sets
-//! the columns NOT NULL, which scans the table under the same lock unless
-//! they are NOT NULL already (see `set-not-null-full-scan`).
+//! data and retry. For a `PRIMARY KEY … USING INDEX`, PostgreSQL also makes
+//! the columns NOT NULL, which scans the table under the ACCESS EXCLUSIVE
+//! lock unless they are NOT NULL already or a validated `CHECK (col IS NOT
+//! NULL)` proves it (PostgreSQL 12+; see `set-not-null-full-scan`).
 //!
 //! **Example.**
 //!
@@ -223,8 +224,9 @@ impl Rule for AddUniqueConstraintWithoutIndex {
                     ),
                 };
                 let not_null = if key.primary {
-                    " (the primary key also sets its columns NOT NULL, which scans the table \
-                     unless they are NOT NULL already)"
+                    " (the primary key also makes its columns NOT NULL, which scans the table \
+                     unless they are NOT NULL already or a validated `CHECK (… IS NOT NULL)` \
+                     proves it)"
                 } else {
                     ""
                 };

@@ -15,23 +15,37 @@
 //! type change cannot be made backward compatible in place.
 //!
 //! **Safe alternative.** Change the type across two phases. In the expand,
-//! add a column of the new type, keep it in sync with a trigger, and
-//! backfill it in batches; ship the app that reads and writes the new column;
-//! in the contract, drop the old column (and the trigger).
-//! `straddle new --change-type T.C TYPE` writes that pair:
+//! add a column of the new type, keep the two in sync with a trigger (both
+//! ways: the old version writes only the old column, the new version only
+//! the new one), and backfill it in batches; ship the app that reads and
+//! writes the new column; in the contract, drop the trigger and the old
+//! column. `straddle new --change-type orders.total bigint` writes that pair:
 //!
 //! ```sql
+//! -- 20240101120000_orders_total_bigint.up.sql
 //! -- straddle: expand
-//! ALTER TABLE orders ADD COLUMN total_cents bigint;
+//! ALTER TABLE orders ADD COLUMN total_bigint bigint;
 //! CREATE FUNCTION orders_sync_total() RETURNS trigger LANGUAGE plpgsql AS $$
-//! BEGIN NEW.total_cents := NEW.total; RETURN NEW; END $$;
+//! BEGIN
+//!   IF TG_OP = 'INSERT' THEN
+//!     NEW.total_bigint := COALESCE(NEW.total_bigint, NEW.total);
+//!     NEW.total := COALESCE(NEW.total, NEW.total_bigint);
+//!   ELSIF NEW.total IS DISTINCT FROM OLD.total THEN
+//!     NEW.total_bigint := NEW.total;
+//!   ELSIF NEW.total_bigint IS DISTINCT FROM OLD.total_bigint THEN
+//!     NEW.total := NEW.total_bigint;
+//!   END IF;
+//!   RETURN NEW;
+//! END $$;
 //! CREATE TRIGGER orders_sync_total BEFORE INSERT OR UPDATE ON orders
 //!     FOR EACH ROW EXECUTE FUNCTION orders_sync_total();
-//! UPDATE orders SET total_cents = total WHERE id BETWEEN 1 AND 10000; -- repeat in batches
+//! UPDATE orders SET total_bigint = total WHERE id BETWEEN 1 AND 10000; -- repeat in batches
 //!
+//! -- 20240108120000_drop_orders_total.up.sql
 //! -- straddle: contract 20240101120000
 //! DROP TRIGGER orders_sync_total ON orders;
 //! DROP FUNCTION orders_sync_total();
+//! -- straddle:allow drop-column -- kept in sync with total_bigint since 20240101120000
 //! ALTER TABLE orders DROP COLUMN total;
 //! ```
 //!

@@ -11,15 +11,17 @@
 //! benefit.
 //!
 //! **Safe alternative.** Take it out of the migration and reorder the table
-//! online with pg_repack, which copies it in the background and locks it only
-//! for a brief swap:
+//! online with pg_repack, which copies it in the background and takes the
+//! exclusive lock only briefly, at the start and for the final swap (the table
+//! needs a primary key, or a unique index on NOT NULL columns):
 //!
 //! ```sql
 //! -- from a shell, outside migrations (pg_repack extension installed):
 //! --   pg_repack --table=public.events --order-by=created_at mydb
-//! -- to remember the index for later maintenance without rewriting now:
-//! ALTER TABLE events CLUSTER ON events_created_at_idx;
 //! ```
+//!
+//! A bare `CLUSTER` also cannot run inside a transaction block, so in a
+//! transactional migration it fails outright.
 //!
 //! **Example.**
 //!
@@ -63,8 +65,8 @@ impl Rule for Cluster {
                 ),
                 format!(
                     "remove it from the migration and reorder `{table}` online with pg_repack \
-                     (`pg_repack --table={table} --order-by=<columns> <db>`); `ALTER TABLE {table} CLUSTER ON <index>` \
-                     only records the index, without a rewrite"
+                     (`pg_repack --table={table} --order-by=<columns> <db>`), which locks the table \
+                     only briefly"
                 ),
             )),
             None => out.push(cx.finding(

@@ -4,8 +4,10 @@
 //! to run inside a transaction block, when it would run in one: `CREATE
 //! INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX … CONCURRENTLY`
 //! and `ALTER TABLE … DETACH PARTITION … CONCURRENTLY` in a transactional
-//! migration, or after a `BEGIN`. It also flags a `-- no-transaction`
-//! migration that holds such an operation together with other statements.
+//! migration, or after a `BEGIN` written in the file (which `straddle
+//! migrate` skips in a `-- no-transaction` migration, but sqlx and diesel
+//! send). It also flags a `-- no-transaction` migration that holds such an
+//! operation together with other statements.
 //!
 //! **Why it is dangerous.** In a transaction the statement fails at deploy
 //! time with "… cannot run inside a transaction block", and the whole
@@ -26,8 +28,10 @@
 //! CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_user_id_idx ON orders (user_id);
 //! ```
 //!
-//! Set a lock timeout for such a migration through the runner or the
-//! connection (`options=-c lock_timeout=5s`), not with a `SET` in the file.
+//! `straddle migrate` sets a lock timeout itself. Under sqlx or diesel, set
+//! it through the connection (`options=-c lock_timeout=5s` in the URL), not
+//! with a `SET` in the file: that would be a second statement in the one
+//! query, and the build would fail as above.
 //!
 //! **Example.**
 //!
@@ -99,7 +103,9 @@ impl Rule for ConcurrentlyInTransaction {
     }
 
     fn check_statement(&self, cx: &StatementCx<'_>, out: &mut Vec<Finding>) {
-        if !cx.in_transaction {
+        // straddle's runner skips a BEGIN written in a `-- no-transaction`
+        // migration and runs a CONCURRENTLY statement outside any transaction.
+        if !cx.in_transaction || cx.statement_by_statement() {
             return;
         }
         let Some(operation) = concurrent_operation(cx.statement) else {
@@ -131,11 +137,21 @@ impl Rule for ConcurrentlyInTransaction {
 
     fn check_migration(&self, cx: &MigrationCx<'_>, out: &mut Vec<Finding>) {
         // straddle's runner sends the statements one by one and records each,
-        // so a failure can be resumed or rolled back precisely.
-        if !cx.migration.no_transaction
-            || cx.up.statements.len() < 2
-            || cx.options.runner.splits_statements()
-        {
+        // so a failure can be resumed or rolled back precisely. A BEGIN or
+        // COMMIT around the operation is `check_statement`'s finding, not
+        // another statement sharing the file.
+        let statements = cx
+            .up
+            .statements
+            .iter()
+            .filter(|s| {
+                !matches!(
+                    s.ast(),
+                    Some(Ast::StartTransaction { .. } | Ast::Commit { .. } | Ast::Rollback { .. })
+                )
+            })
+            .count();
+        if !cx.migration.no_transaction || statements < 2 || cx.options.runner.splits_statements() {
             return;
         }
         let Some((statement, operation)) = cx
@@ -146,16 +162,15 @@ impl Rule for ConcurrentlyInTransaction {
         else {
             return;
         };
-        let others = cx.up.statements.len() - 1;
+        let others = statements - 1;
         let s = if others == 1 { "" } else { "s" };
         out.push(cx.up_finding(
             self,
             concurrently_at(statement),
             format!(
                 "this `-- no-transaction` migration runs `{operation}` with {others} other \
-                 statement{s}: sent as one query they share an implicit transaction, where \
-                 CONCURRENTLY fails, and sent one by one they leave the migration half applied \
-                 when a later one fails"
+                 statement{s}: sqlx and diesel send the file as one query, which PostgreSQL runs \
+                 as one implicit transaction, where CONCURRENTLY fails"
             ),
             format!(
                 "keep `{operation}` alone in its `-- no-transaction` migration and move the other \

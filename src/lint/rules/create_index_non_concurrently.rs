@@ -25,8 +25,10 @@
 //! EXISTS` would then silently accept. Before retrying, look for it with
 //! `SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid` and drop
 //! it with `DROP INDEX CONCURRENTLY IF EXISTS orders_user_id_idx;`. The
-//! concurrent build also waits for every transaction already running, so a
-//! long-lived transaction delays it (without blocking anybody).
+//! concurrent build also waits for the transactions already running, so a
+//! long-lived transaction delays it; meanwhile its SHARE UPDATE EXCLUSIVE
+//! lock lets reads and writes through but holds up `VACUUM` and other schema
+//! changes of the table.
 //!
 //! On a partitioned table, `CONCURRENTLY` is not available for the parent:
 //! create the index `ON ONLY` the parent, build it concurrently on each

@@ -13,8 +13,11 @@
 //!
 //! ```sql
 //! CREATE TABLE sessions_expired AS SELECT * FROM sessions WHERE expires_at < now();
+//! -- repeated until it deletes no row
 //! DELETE FROM sessions WHERE id IN (
 //!   SELECT id FROM sessions WHERE expires_at < now() LIMIT 10000);
+//! -- MySQL and MariaDB refuse LIMIT in such a subquery; there:
+//! -- DELETE FROM sessions WHERE expires_at < now() LIMIT 10000;
 //! ```
 //!
 //! If emptying the table is intended (reference data reloaded right after,

@@ -34,8 +34,10 @@
 //! ```
 //!
 //! PostgreSQL enforces every dependency above; MySQL only foreign keys
-//! (unless the down turns `FOREIGN_KEY_CHECKS` off); SQLite none of them
-//! when dropping, so only double drops are flagged there.
+//! (unless the down turns `FOREIGN_KEY_CHECKS` off). SQLite checks a foreign
+//! key on `DROP TABLE` only when `PRAGMA foreign_keys` is on (sqlx turns it
+//! on) and child rows still reference the parent; straddle does not model
+//! that, so only double drops are flagged there.
 
 use crate::lint::{MigrationCx, Rule, RuleMeta};
 use crate::phase::wrong_order;

@@ -17,10 +17,12 @@
 //! an allow that says where the data went:
 //!
 //! ```sql
-//! -- expand (20240101120000): the new release no longer writes `legacy_code`
+//! -- 20240101120000_orders_legacy_code_optional.up.sql
+//! -- straddle: expand
+//! -- (the new release no longer writes `legacy_code`)
 //! ALTER TABLE orders ALTER COLUMN legacy_code DROP NOT NULL;
 //!
-//! -- contract, after the rollout
+//! -- 20240108120000_drop_orders_legacy_code.up.sql, after the rollout
 //! -- straddle: contract 20240101120000
 //! -- straddle:allow drop-column -- copied to orders_archive.legacy_code in 20240101120000
 //! ALTER TABLE orders DROP COLUMN legacy_code;

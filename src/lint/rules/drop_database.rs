@@ -13,9 +13,13 @@
 //! **Safe alternative.** Retire a database outside the migration history:
 //! take a backup, check that nothing connects to it any more, and drop it by
 //! hand. If it really must happen in a migration, do it in a contract, after
-//! the rollout, with an allow that says where the data went:
+//! the rollout, with an allow that says where the data went. PostgreSQL
+//! refuses `DROP DATABASE` inside a transaction block (and for the database
+//! the migration is connected to), so there the migration must be
+//! `-- no-transaction`:
 //!
 //! ```sql
+//! -- no-transaction
 //! -- straddle: contract 20240101120000
 //! -- straddle:allow drop-database -- reporting moved to the warehouse, backup in s3://backups/reporting
 //! DROP DATABASE reporting;

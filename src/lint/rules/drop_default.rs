@@ -9,7 +9,8 @@
 //! **Why it is dangerous.** The application version still running during the
 //! rollout may leave the column out of its INSERTs and rely on the default to
 //! fill it. Once the default is gone those INSERTs put NULL into a NOT NULL
-//! column, and fail. The pattern some frameworks generate, adding a column
+//! column, and fail (MySQL and MariaDB outside strict SQL mode store an
+//! implicit zero value instead, with only a warning). The pattern some frameworks generate, adding a column
 //! `NOT NULL DEFAULT x` and dropping the default right after, is caught too:
 //! the running version does not know the new column at all, so every one of
 //! its INSERTs leaves it out.

@@ -22,8 +22,11 @@
 //! DROP INDEX CONCURRENTLY IF EXISTS orders_status_idx;
 //! ```
 //!
-//! `CONCURRENTLY` cannot drop an index that backs a `PRIMARY KEY` or
-//! `UNIQUE` constraint (drop the constraint instead), nor use `CASCADE`.
+//! No `DROP INDEX` can remove an index that backs a `PRIMARY KEY` or
+//! `UNIQUE` constraint (drop the constraint with `ALTER TABLE … DROP
+//! CONSTRAINT` instead, which takes an ACCESS EXCLUSIVE lock on the table),
+//! and `DROP INDEX CONCURRENTLY` accepts neither `CASCADE` nor a list of
+//! indexes.
 //!
 //! **Example.**
 //!

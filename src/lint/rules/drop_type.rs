@@ -10,20 +10,27 @@
 //! it or declare variables of it fail, and a down migration has to recreate
 //! it exactly (for an enum, every label in its order).
 //!
-//! **Safe alternative.** Move the columns off the type in an expand, ship the
-//! app that no longer names it, and drop it in a contract with an allow. To
+//! **Safe alternative.** Move the columns off the type first: in an expand,
+//! add a column of another type, keep it in sync with a trigger and backfill
+//! it (`straddle new --change-type users.mood text` writes that pair, see
+//! `change-column-type`); ship the app that no longer names the type; then,
+//! in the contract, drop the old column and the type, with an allow. To
 //! change an enum, add labels rather than recreating it (`ALTER TYPE … ADD
 //! VALUE`); when it must be rebuilt, swap it within one migration: rename the
 //! old type aside, create the new one under the old name, convert the
-//! columns, and drop the renamed old type (that sequence is not flagged).
+//! columns, and drop the renamed old type (that sequence is not flagged by
+//! this rule, but converting a column rewrites its table under an ACCESS
+//! EXCLUSIVE lock, and a column default must be dropped before the
+//! conversion and set again after it):
 //!
 //! ```sql
-//! -- expand
-//! ALTER TABLE users ALTER COLUMN mood TYPE text;
-//!
-//! -- contract, after the rollout
+//! -- contract, after the rollout of the app that uses users.mood_text
 //! -- straddle: contract 20240101120000
-//! -- straddle:allow drop-type -- no column uses mood since 20240101120000
+//! DROP TRIGGER users_mood_sync ON users;
+//! DROP FUNCTION users_mood_sync();
+//! -- straddle:allow drop-column -- copied to users.mood_text by 20240101120000
+//! ALTER TABLE users DROP COLUMN mood;
+//! -- straddle:allow drop-type -- no column uses mood any more
 //! DROP TYPE mood;
 //!
 //! -- rebuilding an enum in one migration
@@ -190,8 +197,9 @@ impl DropType {
             self,
             message,
             format!(
-                "move every column off `{key}` in an expand (`ALTER TABLE … ALTER COLUMN … TYPE \
-                 text`), ship the app that no longer names it, then drop it in a contract with \
+                "move every column off `{key}` in an expand (a new column of another type, kept \
+                 in sync and backfilled: `straddle new --change-type <table>.<column> text`), ship \
+                 the app that no longer names it, then drop it in a contract with \
                  `-- straddle:allow drop-type -- <reason>`; to change an enum, prefer `ALTER TYPE \
                  {key} ADD VALUE …`"
             ),

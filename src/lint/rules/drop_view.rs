@@ -15,7 +15,8 @@
 //! views need no allow there; a materialized view, or `CASCADE`, needs one).
 //! To change a view's definition, drop and recreate it in the same
 //! migration, which is not flagged, or use `CREATE OR REPLACE VIEW` when the
-//! columns stay the same:
+//! new definition keeps every existing column (on PostgreSQL: same names,
+//! types and order, new columns only at the end):
 //!
 //! ```sql
 //! -- redefining a view in one (transactional) migration
@@ -122,7 +123,7 @@ impl Rule for DropView {
                 message,
                 format!(
                     "to redefine `{view}`, recreate it in this same migration right after the drop \
-                     (or use CREATE OR REPLACE when its columns stay the same); to retire it, ship \
+                     (or use CREATE OR REPLACE when it keeps every existing column); to retire it, ship \
                      the app that no longer reads it and drop it in a contract migration after \
                      the rollout"
                 ),

@@ -9,22 +9,33 @@
 //! the new release keep it, and the old release may not know what it means.
 //!
 //! **Safe alternative.** Replace the type instead of extending it, in both
-//! directions: create the new type, move the columns over, drop the old one.
-//! The down does the same with the previous list of values (after mapping
-//! rows that use the new value):
+//! directions: rename the old type aside, create the new one under the old
+//! name, convert the columns, drop the old type. The down does the same with
+//! the previous list of values, after mapping the rows that use the new
+//! value:
 //!
 //! ```sql
 //! -- up
-//! CREATE TYPE order_status_v2 AS ENUM ('new', 'paid', 'shipped', 'refunded');
-//! ALTER TABLE orders ALTER COLUMN status TYPE order_status_v2
-//!     USING status::text::order_status_v2;
-//! DROP TYPE order_status;
-//! ALTER TYPE order_status_v2 RENAME TO order_status;
+//! ALTER TYPE order_status RENAME TO order_status_old;
+//! CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped', 'refunded');
+//! ALTER TABLE orders ALTER COLUMN status TYPE order_status
+//!     USING status::text::order_status;
+//! DROP TYPE order_status_old;
+//!
+//! -- down
+//! ALTER TYPE order_status RENAME TO order_status_new;
+//! CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped');
+//! UPDATE orders SET status = 'paid' WHERE status = 'refunded';
+//! ALTER TABLE orders ALTER COLUMN status TYPE order_status
+//!     USING status::text::order_status;
+//! DROP TYPE order_status_new;
 //! ```
 //!
-//! (Changing a column's type rewrites the table under a lock: do it on a
-//! small table, or accept the value as permanent with
-//! `-- straddle:allow irreversible-enum-value -- <why keeping the value is fine>`.)
+//! A column with a default of the type must have it dropped before the
+//! conversion and set again after it. Converting a column rewrites its table
+//! under an ACCESS EXCLUSIVE lock: do it on a small table, or accept the
+//! value as permanent with
+//! `-- straddle:allow irreversible-enum-value -- <why keeping the value is fine>`.
 //!
 //! **Example.**
 //!
@@ -89,6 +100,8 @@ impl Rule for IrreversibleEnumValue {
                 continue;
             }
             let value = add.value.value.replace('\'', "''");
+            // `RENAME TO` takes a bare name.
+            let short = type_name.rsplit('.').next().unwrap_or(&type_name);
             out.push(cx.up_finding(
                 self,
                 statement.span.start,
@@ -97,9 +110,10 @@ impl Rule for IrreversibleEnumValue {
                      remove a value from an enum"
                 ),
                 format!(
-                    "replace the type instead: `CREATE TYPE {type_name}_v2 AS ENUM (…, '{value}')`, \
-                     `ALTER TABLE <table> ALTER COLUMN <column> TYPE {type_name}_v2 USING <column>::text::{type_name}_v2`, \
-                     drop the old type and rename the new one; the down does the same with the \
+                    "replace the type instead: `ALTER TYPE {type_name} RENAME TO {short}_old`, \
+                     `CREATE TYPE {type_name} AS ENUM (…, '{value}')`, \
+                     `ALTER TABLE <table> ALTER COLUMN <column> TYPE {type_name} USING <column>::text::{type_name}` \
+                     (this rewrites the table), then drop the old type; the down does the same with the \
                      previous values. Or keep the value for good with \
                      `-- straddle:allow irreversible-enum-value -- <reason>`"
                 ),

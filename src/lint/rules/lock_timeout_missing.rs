@@ -8,7 +8,8 @@
 //! statement. The rule is for migrations applied by another tool
 //! (`[lint] runner = "sqlx"` or `"diesel"` in `straddle.toml`):
 //! `straddle migrate`, the default runner, sets the timeout for every
-//! migration itself, and so does any runner configured with
+//! migration itself. When your runner's connection already sets one (say
+//! `options=-c lock_timeout=2s` in a PostgreSQL URL), tell straddle with
 //! `assume_lock_timeout = true` under `[lint]`.
 //!
 //! The statements concerned: on PostgreSQL `ALTER TABLE` (all forms except
@@ -27,7 +28,7 @@
 //! for an `ACCESS EXCLUSIVE` lock or a MySQL metadata lock. A one-millisecond
 //! `ALTER TABLE` becomes an outage as long as the oldest open transaction.
 //! PostgreSQL waits forever by default; MySQL's `lock_wait_timeout` defaults
-//! to one year.
+//! to one year, MariaDB's to one day.
 //!
 //! **Safe alternative.** Set a short lock timeout at the top of the
 //! migration, so the statement gives up quickly instead of stalling traffic,
@@ -99,6 +100,13 @@ struct Wait {
 const ACCESS_EXCLUSIVE: (&str, &str) = ("an ACCESS EXCLUSIVE lock", "every query");
 const SHARE_ROW_EXCLUSIVE: (&str, &str) = ("a SHARE ROW EXCLUSIVE lock", "every write");
 const SHARE: (&str, &str) = ("a SHARE lock", "every write");
+const EXCLUSIVE: (&str, &str) = ("an EXCLUSIVE lock", "every write");
+/// `REINDEX`: SHARE on the table, ACCESS EXCLUSIVE on each index, which the
+/// planner of every query on the table waits for.
+const REINDEX: (&str, &str) = (
+    "a SHARE lock (and ACCESS EXCLUSIVE on each index it rebuilds)",
+    "every query",
+);
 const METADATA: (&str, &str) = ("an exclusive metadata lock", "every query");
 
 fn wait(
@@ -151,7 +159,7 @@ fn postgres_wait(statement: &Statement, catalog: &Catalog) -> Option<Wait> {
                     ("INDEX", Some(name)) => vec![index_target(catalog, name)],
                     _ => vec![Target::Everything],
                 };
-                Some(wait("REINDEX", SHARE, targets))
+                Some(wait("REINDEX", REINDEX, targets))
             }
             Recognised::Vacuum { full: true, tables } => Some(wait(
                 "VACUUM FULL",
@@ -254,6 +262,14 @@ fn postgres_wait(statement: &Statement, catalog: &Catalog) -> Option<Wait> {
             ACCESS_EXCLUSIVE,
             tables(truncate.table_names.iter().map(|t| object_key(&t.name))),
         )),
+        Ast::Vacuum(vacuum) if vacuum.full => Some(wait(
+            "VACUUM FULL",
+            ACCESS_EXCLUSIVE,
+            match &vacuum.table_name {
+                Some(name) => vec![Target::Table(object_key(name))],
+                None => vec![Target::Everything],
+            },
+        )),
         Ast::CreateIndex(index) if !index.concurrently => Some(wait(
             "CREATE INDEX",
             SHARE,
@@ -274,10 +290,10 @@ fn postgres_wait(statement: &Statement, catalog: &Catalog) -> Option<Wait> {
         )),
         Ast::Lock(lock) => {
             let mode = match lock.lock_mode {
-                None | Some(LockTableMode::AccessExclusive) | Some(LockTableMode::Exclusive) => {
-                    ACCESS_EXCLUSIVE
-                }
-                Some(LockTableMode::Share) | Some(LockTableMode::ShareRowExclusive) => SHARE,
+                None | Some(LockTableMode::AccessExclusive) => ACCESS_EXCLUSIVE,
+                Some(LockTableMode::Exclusive) => EXCLUSIVE,
+                Some(LockTableMode::ShareRowExclusive) => SHARE_ROW_EXCLUSIVE,
+                Some(LockTableMode::Share) => SHARE,
                 _ => return None,
             };
             Some(wait(
@@ -405,13 +421,15 @@ impl Rule for LockTimeoutMissing {
                 "lock_wait_timeout",
                 "put `SET SESSION lock_wait_timeout = 5;` at the top of the migration so it gives up after 5 \
                  seconds instead of stalling traffic, and retry later; or apply it with `straddle migrate`, \
-                 which sets the timeout and retries (then set `assume_lock_timeout = true` under `[lint]` in straddle.toml)",
+                 which sets the timeout and retries (`[lint] runner = \"straddle\"`, the default); if your \
+                 runner's connection sets a timeout already, set `assume_lock_timeout = true` under `[lint]`",
             ),
             _ => (
                 "lock_timeout",
                 "put `SET lock_timeout = '2s';` at the top of the migration so it gives up after 2 seconds \
                  instead of stalling traffic, and retry later; or apply it with `straddle migrate`, which sets \
-                 the timeout and retries (then set `assume_lock_timeout = true` under `[lint]` in straddle.toml)",
+                 the timeout and retries (`[lint] runner = \"straddle\"`, the default); if your runner's \
+                 connection sets a timeout already, set `assume_lock_timeout = true` under `[lint]`",
             ),
         };
         out.push(cx.finding(

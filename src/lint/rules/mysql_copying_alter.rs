@@ -11,18 +11,18 @@
 //! * adding a `STORED` generated column or an `AUTO_INCREMENT` column;
 //! * `CONVERT TO CHARACTER SET`.
 //!
-//! What stays online on MySQL 8.0 and MariaDB 10.6+, for comparison:
+//! How InnoDB makes each kind of change, for comparison (MySQL 8.0 and
+//! MariaDB 10.4+; the MariaDB column was checked on 10.11):
 //!
 //! | change | algorithm | writes meanwhile |
 //! | --- | --- | --- |
-//! | `ADD COLUMN` (at the end; anywhere from MySQL 8.0.29), a `VIRTUAL` generated column | INSTANT | yes |
-//! | `RENAME COLUMN`, `SET DEFAULT` / `DROP DEFAULT` | INSTANT | yes |
+//! | `ADD COLUMN` (at the end; anywhere from MySQL 8.0.29 and on MariaDB), a `VIRTUAL` generated column | INSTANT | yes |
+//! | `RENAME COLUMN` (INPLACE without rebuild before MySQL 8.0.28), `SET DEFAULT` / `DROP DEFAULT` | INSTANT | yes |
 //! | `ADD INDEX`, `DROP INDEX`, `RENAME INDEX` | INPLACE, no rebuild | yes |
-//! | growing a `VARCHAR` within its length-prefix size (≤ 255 bytes, or already above) | INPLACE | yes |
+//! | growing a `VARCHAR` within its length-prefix size (≤ 255 bytes, or already above) | INPLACE (INSTANT on MariaDB) | yes |
 //! | adding `ENUM`/`SET` members at the end | INSTANT | yes |
-//! | `DROP COLUMN` | INSTANT from MySQL 8.0.29, else INPLACE rebuild | yes |
-//! | making a column `NOT NULL`, `ADD PRIMARY KEY` on `NOT NULL` columns | INPLACE **rebuild** | yes, but the whole table is rewritten |
-//! | `ADD PRIMARY KEY` on nullable columns | **COPY** | no |
+//! | `DROP COLUMN` | INSTANT from MySQL 8.0.29 and on MariaDB, else INPLACE rebuild | yes |
+//! | making a column `NOT NULL`, `ADD PRIMARY KEY` (its nullable columns become `NOT NULL`) | INPLACE **rebuild** (MySQL needs strict SQL mode, its default, for that) | yes, but the whole table is rewritten |
 //! | a column type change, `DROP PRIMARY KEY` alone, a `STORED` generated column, `CONVERT TO CHARACTER SET` | **COPY** | no |
 //! | an `AUTO_INCREMENT` column | INPLACE **rebuild** | no |
 //!
@@ -38,6 +38,7 @@
 //! refuses with an error instead of silently copying:
 //!
 //! ```sql
+//! -- note was varchar(40) in utf8mb4: 240 bytes at most, still a 1-byte length prefix
 //! ALTER TABLE orders MODIFY note varchar(60), ALGORITHM=INPLACE, LOCK=NONE;
 //! ```
 //!
@@ -46,7 +47,7 @@
 //! in the background while writes continue and swaps the tables at the end:
 //!
 //! ```sql
-//! -- gh-ost --alter="MODIFY total DECIMAL(14,2) NOT NULL" --table=orders --execute
+//! -- gh-ost --database=shop --table=orders --alter="MODIFY total DECIMAL(14,2) NOT NULL" --execute
 //! -- pt-online-schema-change --alter "MODIFY total DECIMAL(14,2) NOT NULL" D=shop,t=orders --execute
 //! ```
 //!
@@ -178,8 +179,9 @@ fn reasons(cx: &StatementCx<'_>, table: &str) -> Vec<String> {
                 ));
             } else {
                 out.push(format!(
-                    "adds a primary key on the nullable column(s) `{}` of `{table}`: they must become NOT NULL, so \
-                     InnoDB copies the whole table while writes wait",
+                    "adds a primary key on the nullable column(s) `{}` of `{table}`: they become NOT NULL and \
+                     InnoDB rebuilds the whole table (with a copy that blocks writes when MySQL is not in strict \
+                     SQL mode), the statement fails if a row holds NULL, and replicas lag by as long",
                     nullable.join("`, `")
                 ));
             }

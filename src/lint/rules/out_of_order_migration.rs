@@ -6,12 +6,13 @@
 //! created its migration, then the main branch merged a newer one first.
 //!
 //! **Why it is dangerous.** Databases that already ran the newer migration
-//! are ahead of the new one: most runners (sqlx, diesel, straddle) then
-//! either refuse to migrate ("missing" or "out of order" migration) and block
-//! the deploy, or skip it for good, so production never gets the change that
-//! every fresh database gets. Even when a runner applies it late, it runs
-//! after a migration it was written to precede, on a schema its author never
-//! tested against.
+//! are ahead of the new one. sqlx, diesel and `straddle migrate` apply it
+//! anyway, late: there it runs after a migration it was written to precede,
+//! on a schema its author never tested against, while every fresh database
+//! runs the two in the other order, so the two kinds of database can end up
+//! different. Runners that record only the latest version applied
+//! (golang-migrate) skip it for good, and others refuse to migrate until it
+//! is renamed, which blocks the deploy.
 //!
 //! **Safe alternative.** Before merging, rename the new migration (its up and
 //! its down) to a version after every migration already merged, and check it
@@ -47,7 +48,7 @@ static META: RuleMeta = RuleMeta {
     category: Category::Hygiene,
     severity: Severity::Error,
     summary: "a new migration sorts before one that is already merged",
-    why: "databases that already ran the newer migration refuse to apply the older one, or skip it for good",
+    why: "databases that already ran the newer migration apply the older one late, in another order than fresh databases, or skip it for good",
     dialects: &[],
 };
 
@@ -106,7 +107,12 @@ impl Rule for OutOfOrderMigration {
         let git_ref = &changes.git_ref;
         let (old, latest_raw) = (version.as_str(), latest.as_str());
         let up = &cx.migration.up.path;
-        let fix = match version_after(latest_raw) {
+        let newest = changes
+            .newest_in_folder
+            .as_ref()
+            .filter(|n| *n > latest)
+            .unwrap_or(latest);
+        let fix = match version_after(newest.as_str()) {
             Some(new) => {
                 let mut moves = Vec::new();
                 let diesel = up.file_name().is_some_and(|n| n == "up.sql");
@@ -125,8 +131,8 @@ impl Rule for OutOfOrderMigration {
                 }
                 format!(
                     "rename it to a version after {latest_raw}, for example {} (or the current \
-                     time, as `straddle new` picks; keep it after any other new migration), then \
-                     check that it still makes sense after the migrations merged before it",
+                     time, as `straddle new` picks), then check that it still makes sense after \
+                     the migrations merged before it",
                     moves.join(" and ")
                 )
             }
@@ -140,7 +146,8 @@ impl Rule for OutOfOrderMigration {
             Position::new(1, 1),
             format!(
                 "migration {old} is new since `{git_ref}` but sorts before {latest_raw}, which \
-                 already existed there: databases that ran {latest_raw} will refuse or skip it"
+                 already existed there: databases that ran {latest_raw} apply it after that one \
+                 (or, with some runners, skip or refuse it), unlike fresh databases"
             ),
             fix,
         ));
@@ -178,8 +185,12 @@ mod tests {
             Some("m/0006_a.up.sql")
         );
         assert_eq!(
-            renamed(Path::new("m/2024-01-01-000000_a/up.sql"), "2024-01-01-000000", "2024-02-01-000000")
-                .as_deref(),
+            renamed(
+                Path::new("m/2024-01-01-000000_a/up.sql"),
+                "2024-01-01-000000",
+                "2024-02-01-000000"
+            )
+            .as_deref(),
             Some("m/2024-02-01-000000_a")
         );
     }

@@ -13,8 +13,8 @@
 //! does not know it, allow it with the reason, and review it by hand:
 //!
 //! ```sql
-//! -- straddle:allow parse-error -- CREATE STATISTICS, reviewed by hand
-//! CREATE STATISTICS s (dependencies) ON a, b FROM t;
+//! -- straddle:allow parse-error -- CLUSTER ON only records the index, reviewed by hand
+//! ALTER TABLE events CLUSTER ON events_created_at_idx;
 //! ```
 //!
 //! **Example.**

@@ -8,17 +8,25 @@
 //! reads the view waits until the refresh has finished, for as long as the
 //! underlying query takes to run.
 //!
-//! **Safe alternative.** Give the view a unique index (once), then refresh it
-//! with `CONCURRENTLY`, which builds the new contents beside the old and lets
-//! readers continue. `CONCURRENTLY` cannot run inside a transaction block, so
-//! put it in its own no-transaction migration (or in a scheduled job rather
-//! than a migration):
+//! **Safe alternative.** Give the view a unique index on plain columns (no
+//! expression, no `WHERE`), once, then refresh it with `CONCURRENTLY`, which
+//! computes the new contents beside the old and applies the difference while
+//! readers continue (it takes an EXCLUSIVE lock, which blocks only another
+//! refresh). The concurrent index build cannot run inside a transaction
+//! block, so it needs a `-- no-transaction` migration of its own; the
+//! concurrent refresh itself runs in a transaction like any statement, in a
+//! migration or, better, in a scheduled job:
 //!
 //! ```sql
+//! -- 20240101120000_daily_sales_day_key.up.sql
 //! -- no-transaction
 //! CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS daily_sales_day_key ON daily_sales (day);
+//!
+//! -- 20240101120100_refresh_daily_sales.up.sql
 //! REFRESH MATERIALIZED VIEW CONCURRENTLY daily_sales;
 //! ```
+//!
+//! `CONCURRENTLY` needs a view that has been populated once already.
 //!
 //! **Example.**
 //!
@@ -74,9 +82,10 @@ impl Rule for RefreshMaterializedView {
                  reading it waits until the refresh has finished"
             ),
             format!(
-                "give `{name}` a unique index once (`CREATE UNIQUE INDEX CONCURRENTLY … ON {name} (<key columns>);`), \
-                 then use `REFRESH MATERIALIZED VIEW CONCURRENTLY {name};` in a `-- no-transaction` migration \
-                 or a scheduled job"
+                "give `{name}` a unique index on plain columns once, in a `-- no-transaction` migration of its \
+                 own (`CREATE UNIQUE INDEX CONCURRENTLY … ON {name} (<key columns>);`), then use \
+                 `REFRESH MATERIALIZED VIEW CONCURRENTLY {name};`, which lets readers continue (it also runs \
+                 inside a transaction), preferably in a scheduled job"
             ),
         ));
     }

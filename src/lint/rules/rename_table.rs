@@ -24,6 +24,12 @@
 //! DROP VIEW users;
 //! ```
 //!
+//! In a transactional PostgreSQL migration the rename and the view take
+//! effect together; MySQL commits each DDL statement on its own, so there the
+//! old name is missing for the instant between the two. The view shows the
+//! columns the table had when it was created: add columns after the
+//! contract, or recreate the view.
+//!
 //! On SQLite, where views are read-only, copy instead: an expand creates the
 //! new table, triggers that copy every write of the old one, and a batched
 //! backfill; the app moves; a contract drops the old table.

@@ -22,12 +22,15 @@
 //! -- then, with a short lock_timeout:
 //! BEGIN;
 //! ALTER TABLE events RENAME TO events_old;
+//! -- straddle:allow rename-table -- events_logged is a copy that no app uses yet
 //! ALTER TABLE events_logged RENAME TO events;
 //! COMMIT;
 //! ```
 //!
-//! For a small table, or in a maintenance window, the rewrite may be fine:
-//! allow the rule with the table's size as the reason.
+//! Foreign keys, views and triggers that point at the table follow it to
+//! `events_old`: recreate them on the new table before the swap. For a small
+//! table, or in a maintenance window, the rewrite may be fine: allow the
+//! rule with the table's size as the reason.
 //!
 //! **Example.**
 //!

@@ -15,17 +15,32 @@
 //! **Safe alternative.** Make every running version write a value first. In
 //! an expand, give the column a default and backfill the existing NULLs in
 //! batches; ship the app that always sets the column; set NOT NULL in a
-//! contract after the rollout:
+//! contract after the rollout. On PostgreSQL the contract proves the column
+//! with a check first, so that `SET NOT NULL` skips its full scan (see
+//! `set-not-null-full-scan`); `straddle new --set-not-null users.locale`
+//! writes such a contract:
 //!
 //! ```sql
+//! -- 20240101120000_users_locale_default.up.sql
 //! -- straddle: expand
 //! ALTER TABLE users ALTER COLUMN locale SET DEFAULT 'en';
+//! -- repeated until it updates no row (MySQL: UPDATE users SET locale = 'en'
+//! -- WHERE locale IS NULL LIMIT 10000)
 //! UPDATE users SET locale = 'en'
 //!   WHERE id IN (SELECT id FROM users WHERE locale IS NULL LIMIT 10000);
 //!
+//! -- 20240108120000_users_locale_not_null.up.sql
+//! -- no-transaction
 //! -- straddle: contract 20240101120000
+//! ALTER TABLE users ADD CONSTRAINT users_locale_not_null CHECK (locale IS NOT NULL) NOT VALID;
+//! ALTER TABLE users VALIDATE CONSTRAINT users_locale_not_null;
 //! ALTER TABLE users ALTER COLUMN locale SET NOT NULL;
+//! ALTER TABLE users DROP CONSTRAINT users_locale_not_null;
 //! ```
+//!
+//! (`straddle migrate` commits each statement of a `-- no-transaction`
+//! migration on its own; under sqlx or diesel the `NOT VALID` check goes in
+//! an earlier migration, as `set-not-null-full-scan` shows.)
 //!
 //! **Example.**
 //!

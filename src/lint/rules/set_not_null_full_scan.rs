@@ -13,23 +13,29 @@
 //! already implies `c IS NOT NULL`, and that is the way around it.
 //!
 //! **Safe alternative.** Prove the condition with a check constraint that
-//! can be validated without blocking, then let `SET NOT NULL` use it:
+//! can be validated without blocking, then let `SET NOT NULL` use it. The
+//! `NOT VALID` check rejects new NULLs at once, so backfill the column and
+//! make sure that the running version of the app never writes NULL before
+//! adding it; then it can go in an expand, and the rest in the contract:
 //!
 //! ```sql
 //! -- 20240101120000_users_email_not_null_check.up.sql
+//! -- straddle: expand
 //! ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;
 //!
 //! -- 20240101120100_users_email_not_null.up.sql
+//! -- straddle: contract 20240101120000
 //! ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;  -- scans, but lets reads and writes go on
 //! ALTER TABLE users ALTER COLUMN email SET NOT NULL;           -- no scan: the check proves it
 //! ALTER TABLE users DROP CONSTRAINT users_email_not_null;      -- redundant now
 //! ```
 //!
-//! The `NOT VALID` check rejects new NULLs at once, so backfill the column
-//! and make sure that the running version of the app never writes NULL
-//! before adding it. (Validating in the same transaction as the `SET NOT
-//! NULL` is fine; validating in the same transaction as the `ADD` is not,
-//! see `validate-in-same-transaction`.)
+//! Validating in the same transaction as the `SET NOT NULL` is fine: the scan
+//! runs under the weak lock of `VALIDATE`, before `SET NOT NULL` takes its
+//! strong one. Validating in the same transaction as the `ADD` is not (see
+//! `validate-in-same-transaction`), so with sqlx or diesel keep the `ADD` in
+//! an earlier migration; `straddle migrate` also accepts all four statements
+//! in one `-- no-transaction` migration, where each commits on its own.
 //!
 //! **Example.**
 //!

@@ -38,8 +38,8 @@
 //! Only reported with `--changed-since`; without it straddle cannot tell
 //! what has shipped.
 
-use crate::lint::{MigrationCx, Rule, RuleMeta};
 use crate::finding::Position;
+use crate::lint::{MigrationCx, Rule, RuleMeta};
 use crate::{Category, Finding, Severity};
 
 pub struct ShippedMigrationModified;
@@ -68,7 +68,7 @@ impl Rule for ShippedMigrationModified {
         }
         let next = changes
             .latest_at_ref()
-            .map(|latest| format!(" (after {})", latest.as_str()))
+            .map(|latest| format!(" that sorts after {}", latest.as_str()))
             .unwrap_or_default();
         let git_ref = &changes.git_ref;
         if changes.is_modified(&migration.up.path) {
@@ -82,7 +82,7 @@ impl Rule for ShippedMigrationModified {
                 ),
                 format!(
                     "restore the file as it is at `{git_ref}` (`git checkout {git_ref} -- {}`) and \
-                     put the change in a new migration with a later version{next} (`straddle new`)",
+                     put the change in a new migration{next} (`straddle new` picks the version)",
                     migration.up.path.display()
                 ),
             ));

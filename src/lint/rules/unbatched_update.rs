@@ -13,8 +13,13 @@
 //! fails near the end, all the work is rolled back and starts again.
 //!
 //! **Safe alternative.** Backfill in batches of a few thousand rows, each
-//! batch in its own short transaction, outside the schema migration (a
-//! `-- no-transaction` migration, or a job), by primary-key ranges:
+//! batch in its own short transaction, outside the schema migration's
+//! transaction, by primary-key ranges. `straddle migrate` commits each
+//! statement of a `-- no-transaction` migration on its own; sqlx and diesel
+//! send such a file as one query, which PostgreSQL runs as one implicit
+//! transaction, so with them run the batches from a job instead (or, on
+//! PostgreSQL, from a `DO` block that `COMMIT`s after each batch, alone in its
+//! `-- no-transaction` migration):
 //!
 //! ```sql
 //! -- repeat with the next range until the largest id is passed
@@ -121,7 +126,8 @@ impl Rule for UnbatchedUpdate {
                  commits, and the whole change hits the log and the replicas at once"
             ),
             format!(
-                "backfill in batches, each in its own transaction (a `-- no-transaction` migration or a job): \
+                "backfill in batches, each in its own transaction (a job, or a `-- no-transaction` migration \
+                 applied by `straddle migrate`): \
                  by key range, `UPDATE {target} SET {set} WHERE {key} >= 1 AND {key} < 10001;` then the next \
                  range, or repeat {bounded} until it changes no row"
             ),

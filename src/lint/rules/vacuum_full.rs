@@ -8,20 +8,23 @@
 //! table and its indexes, holding an `ACCESS EXCLUSIVE` lock the whole time:
 //! every query on the table, reads included, waits until the copy is done. It
 //! also needs free disk space for the second copy. Plain `VACUUM` does not
-//! return space to the operating system but never blocks reads or writes.
+//! give the space back to the operating system (beyond empty pages at the
+//! end of the table), but it lets reads and writes go on.
 //!
 //! **Safe alternative.** Take it out of the migration. To reclaim bloat
-//! online, use an extension that rebuilds the table while it stays in use and
-//! takes the exclusive lock only for a short swap at the end:
+//! online, use pg_repack (or the pg_squeeze extension), which rebuilds the
+//! table while it stays in use and takes the exclusive lock only briefly,
+//! at the start and for the final swap:
 //!
 //! ```sql
 //! -- from a shell, outside migrations (pg_repack extension installed):
 //! --   pg_repack --table=public.events --jobs=2 mydb
-//! -- or with pg_squeeze:
-//! SELECT squeeze.squeeze_table('public', 'events');
-//! -- when only dead rows need cleaning up:
-//! VACUUM (ANALYZE) events;
 //! ```
+//!
+//! When only dead rows need cleaning up, a plain `VACUUM (ANALYZE) events;`
+//! will do. Like `VACUUM FULL`, it cannot run inside a transaction block: in
+//! a migration it needs a `-- no-transaction` migration of its own (better,
+//! leave it to autovacuum or a scheduled job).
 //!
 //! **Example.**
 //!
@@ -64,8 +67,8 @@ impl Rule for VacuumFull {
         let help = |target: &str| {
             format!(
                 "remove `VACUUM FULL` from the migration; reclaim space online with pg_repack \
-                 (`pg_repack --table={target} <db>`) or pg_squeeze, or run a plain `VACUUM {target}` \
-                 that does not block reads or writes"
+                 (`pg_repack --table={target} <db>`) or pg_squeeze, or run a plain `VACUUM {target}`, \
+                 which does not block reads or writes (like any VACUUM, outside a transaction block)"
             )
         };
         if tables.is_empty() {

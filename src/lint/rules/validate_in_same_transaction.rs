@@ -36,11 +36,13 @@
 //!
 //! Under sqlx or diesel (`[lint] runner = "sqlx"`), a `-- no-transaction`
 //! migration is no way out: the file reaches PostgreSQL as one query, which
-//! runs as one implicit transaction, so the two statements still share it.
-//! Only a `COMMIT` between them, or a separate migration, ends the lock.
-//! `straddle migrate` runs a `-- no-transaction` migration one statement at a
-//! time, each committed on its own, so there the pair is safe in one file. A table created earlier in the same
-//! migration is not flagged.
+//! runs as one implicit transaction, so the two statements still share it;
+//! only a `COMMIT` between them, or a separate migration, ends the lock.
+//! `straddle migrate` does the opposite: it runs a `-- no-transaction`
+//! migration one statement at a time, each committed on its own, so there the
+//! pair is safe in one file; but it skips the `BEGIN` and `COMMIT` written in
+//! a file, so in a transactional migration a `COMMIT` between them does not
+//! help. A table created earlier in the same migration is not flagged.
 
 use sqlparser::ast::{AlterTableOperation, Ident, Statement as Ast, TableConstraint};
 
@@ -98,10 +100,12 @@ impl Rule for ValidateInSameTransaction {
             return;
         };
         let table = object_key(&alter.name);
-        // Statement by statement, each commits on its own unless the file opened a
-        // transaction itself.
-        let own_commits = cx.statement_by_statement() && !cx.in_transaction;
-        if table.is_empty() || !cx.existed_before(&table) || own_commits {
+        // `straddle migrate` skips the BEGIN and COMMIT written in a file: it
+        // commits each statement of a `-- no-transaction` migration on its
+        // own, and runs any other migration as one transaction. sqlx and
+        // diesel send the file as it is, so its COMMITs do end a transaction.
+        let straddle = cx.options.runner.splits_statements();
+        if table.is_empty() || !cx.existed_before(&table) || cx.statement_by_statement() {
             return;
         }
         for (i, operation) in alter.operations.iter().enumerate() {
@@ -113,9 +117,11 @@ impl Rule for ValidateInSameTransaction {
             // the start of the transaction.
             let mut found: Option<(&TableConstraint, Option<usize>)> =
                 added_not_valid(&alter.operations[..i], &name).map(|c| (c, None));
+            let mut commit_skipped = false;
             if found.is_none() {
                 for earlier in cx.earlier().iter().rev() {
                     match earlier.ast() {
+                        Some(Ast::Commit { .. }) if straddle => commit_skipped = true,
                         Some(Ast::Commit { .. } | Ast::Rollback { .. }) => break,
                         Some(Ast::AlterTable(add)) if object_key(&add.name) == table => {
                             if let Some(c) = added_not_valid(&add.operations, &name) {
@@ -141,7 +147,10 @@ impl Rule for ValidateInSameTransaction {
                 Some(line) => format!(" (line {line})"),
                 None => String::new(),
             };
-            let how = if cx.in_transaction {
+            let how = if commit_skipped {
+                "; `straddle migrate` runs this migration as one transaction and skips the \
+                 COMMIT written in it"
+            } else if cx.in_transaction || straddle {
                 ""
             } else {
                 "; a `-- no-transaction` file reaches PostgreSQL as one query, run as one \

@@ -6,7 +6,7 @@
 //!
 //! * a `DEFAULT` that calls a volatile function: `random()`,
 //!   `gen_random_uuid()`, `uuid_generate_v4()`, `clock_timestamp()`,
-//!   `timeofday()`, `nextval(…)`, `txid_current()` and the like;
+//!   `timeofday()`, `nextval(…)` and the like;
 //! * a `DEFAULT` that calls a function straddle does not know (a user-defined
 //!   function may be volatile; reported as a warning);
 //! * a `serial`/`bigserial`/`smallserial` column (an implicit
@@ -33,8 +33,9 @@
 //! ```sql
 //! ALTER TABLE orders ADD COLUMN public_id uuid;
 //! ALTER TABLE orders ALTER COLUMN public_id SET DEFAULT gen_random_uuid();
-//! -- in a later, non-transactional migration or a backfill job, repeated
-//! -- until it updates no row:
+//! -- later, from a backfill job (or a `-- no-transaction` migration, whose
+//! -- statements `straddle migrate` commits one by one), repeated until it
+//! -- updates no row:
 //! UPDATE orders SET public_id = gen_random_uuid()
 //! WHERE id IN (SELECT id FROM orders WHERE public_id IS NULL LIMIT 10000);
 //! ```
@@ -95,10 +96,7 @@ const VOLATILE: &[&str] = &[
     "currval",
     "lastval",
     "setval",
-    "txid_current",
-    "pg_current_xact_id",
     "gen_salt",
-    "crypt",
 ];
 
 /// Built-ins (and type names that look like calls in casts) that are stable
@@ -133,6 +131,9 @@ const NOT_VOLATILE: &[&str] = &[
     "current_schema",
     "current_database",
     "current_setting",
+    // stable: the same value for the whole transaction
+    "txid_current",
+    "pg_current_xact_id",
     // strings, numbers, json, arrays
     "lower",
     "upper",
@@ -150,6 +151,8 @@ const NOT_VOLATILE: &[&str] = &[
     "right",
     "length",
     "md5",
+    // pgcrypto: immutable (its salt, from `gen_salt`, is what varies)
+    "crypt",
     "abs",
     "round",
     "floor",
