@@ -177,6 +177,51 @@ fn main() {
         total,
         files as f64 / total.as_secs_f64()
     );
+    // The front end alone: split and parse every file.
+    let started = Instant::now();
+    let mut statements = 0;
+    for migration in &set.migrations {
+        for file in std::iter::once(&migration.up).chain(migration.down.as_ref()) {
+            statements += straddle::sql::parse_file(&file.text, Dialect::Postgres)
+                .statements
+                .len();
+        }
+    }
+    let parsed = started.elapsed();
+    println!(
+        "front end only (sql::parse_file): {statements} statements in {:.2?}, {:.0} files/s",
+        parsed,
+        files as f64 / parsed.as_secs_f64()
+    );
+    if std::env::var_os("STRADDLE_BENCH_PER_RULE").is_some() {
+        // Each rule alone on the folder: where the time goes.
+        let ids: Vec<&str> = straddle::lint::all_rules()
+            .iter()
+            .map(|r| r.meta().id)
+            .collect();
+        let mut baseline_options = options.clone();
+        for id in &ids {
+            baseline_options
+                .levels
+                .insert(id.to_string(), straddle::lint::Level::Off);
+        }
+        let started = Instant::now();
+        lint_set(&set, &baseline_options);
+        let baseline = started.elapsed();
+        println!("  no rule at all (replay only): {baseline:.2?}");
+        let mut costs = Vec::new();
+        for id in &ids {
+            let mut one = baseline_options.clone();
+            one.levels.remove(*id);
+            let started = Instant::now();
+            lint_set(&set, &one);
+            costs.push((started.elapsed().saturating_sub(baseline), *id));
+        }
+        costs.sort();
+        for (cost, id) in costs.iter().rev().take(8) {
+            println!("  {id}: +{cost:.2?}");
+        }
+    }
     match peak_rss_kib() {
         Some(kib) => println!(
             "peak RSS (VmHWM) of the bench process: {:.1} MiB",
@@ -218,7 +263,7 @@ fn main() {
     // 3. squawk, when it is there.
     let squawk = std::env::var("SQUAWK").unwrap_or_else(|_| "squawk".into());
     let version = Command::new(&squawk).arg("--version").output();
-    let Ok(version) = version.filter(|o| o.status.success()) else {
+    let Some(version) = version.ok().filter(|o| o.status.success()) else {
         println!("squawk: not found (pip install squawk-cli, or set $SQUAWK); skipped");
         return;
     };

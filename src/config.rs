@@ -212,7 +212,9 @@ fn de_server_version<'de, D: serde::Deserializer<'de>>(
     match Raw::deserialize(deserializer) {
         Ok(Raw::Number(n)) if n > 0 => Ok(Some(n)),
         Ok(Raw::Number(n)) => Err(bad(&n.to_string())),
-        Ok(Raw::Text(text)) => parse_server_version(&text).map(Some).ok_or_else(|| bad(&text)),
+        Ok(Raw::Text(text)) => parse_server_version(&text)
+            .map(Some)
+            .ok_or_else(|| bad(&text)),
         Err(_) => Err(serde::de::Error::custom(
             "expected a version such as \"16\" or \"9.6\"",
         )),
@@ -573,6 +575,32 @@ fn check_rule_ids(file: &ConfigFile, text: &str, path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exclude_globs_match_like_gitignore() {
+        let filter = PathFilter::new(
+            Path::new("/nowhere"),
+            &["db/legacy/*".to_string(), "*_seed.up.sql".to_string()],
+        )
+        .unwrap();
+        assert!(filter.matches(Path::new("db/legacy/0001_a.up.sql")));
+        assert!(filter.matches(Path::new("./db/legacy/0001_a.up.sql")));
+        assert!(!filter.matches(Path::new("db/legacy/sub/0001_a.up.sql")));
+        assert!(filter.matches(Path::new("anywhere/0002_seed.up.sql")));
+        assert!(!filter.matches(Path::new("db/0003_b.up.sql")));
+        assert!(PathFilter::new(Path::new("."), &["a[".to_string()]).is_err());
+    }
+
+    #[test]
+    fn server_versions() {
+        assert_eq!(parse_server_version("16"), Some(16));
+        assert_eq!(parse_server_version("9.6"), Some(9));
+        assert_eq!(parse_server_version("8.0.36"), Some(8));
+        assert_eq!(parse_server_version("PostgreSQL 15"), Some(15));
+        assert_eq!(parse_server_version("fifteen"), None);
+        assert_eq!(parse_server_version("0"), None);
+        assert_eq!(parse_server_version("15."), None);
+    }
 
     #[test]
     fn unknown_key_names_key_and_place() {

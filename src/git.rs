@@ -184,6 +184,7 @@ pub fn changes_since(dir: &Path, git_ref: &str) -> Result<FolderChanges> {
             git_ref: git_ref.to_string(),
             modified,
             versions_at_ref,
+            newest_in_folder: None,
         },
     })
 }

@@ -16,10 +16,12 @@ pub mod lint;
 pub mod phase;
 pub mod recipe;
 pub mod report;
+pub mod rollout;
 pub mod runner;
 pub mod schema;
 pub mod source;
 pub mod sql;
+pub mod verify;
 
 pub use dialect::Dialect;
 pub use error::{Error, Result};

@@ -135,8 +135,8 @@ fn added_modified_and_out_of_order_migrations() {
     assert_eq!(file, "0003_add_users_locale.up.sql");
     assert!(text.contains("sorts before 0004"), "{text}");
     assert!(
-        text.contains("0005_add_users_locale.up.sql")
-            && text.contains("0005_add_users_locale.down.sql"),
+        text.contains("0007_add_users_locale.up.sql")
+            && text.contains("0007_add_users_locale.down.sql"),
         "the fix names the files to rename: {text}"
     );
 }
@@ -177,7 +177,13 @@ fn nothing_changed_reports_nothing() {
     let dir = repository();
     let (code, json, stderr) = lint(
         dir.path(),
-        &["--changed-since", "feature", "--format", "json", "migrations"],
+        &[
+            "--changed-since",
+            "feature",
+            "--format",
+            "json",
+            "migrations",
+        ],
     );
     assert_eq!(code, 0, "{json}\n{stderr}");
     assert_eq!(json["summary"]["migrations_checked"], 0, "{json}");
@@ -214,7 +220,10 @@ fn the_folder_comes_from_the_config_and_files_narrow_it() {
 #[test]
 fn unknown_ref_and_missing_repository_are_usage_errors() {
     let dir = repository();
-    let (code, _, stderr) = lint(dir.path(), &["--changed-since", "origin/nope", "migrations"]);
+    let (code, _, stderr) = lint(
+        dir.path(),
+        &["--changed-since", "origin/nope", "migrations"],
+    );
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("`origin/nope`"), "{stderr}");
     assert!(stderr.contains("fetch-depth: 0"), "{stderr}");

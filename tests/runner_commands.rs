@@ -29,8 +29,17 @@ fn runs(db: &TestDb) -> Vec<String> {
     v
 }
 
+/// The contract gate (issue "rollout"): the rollout of the app version that
+/// needs the expands is recorded as started and complete.
+fn complete_rollout(db: &TestDb, project: &std::path::Path) {
+    assert_ok(&db.straddle(project, &["rollout", "start", "--app-version", "2.0.0"]));
+    assert_ok(&db.straddle(project, &["rollout", "complete"]));
+}
+
+const NO_BAKE: &str = "[rollout]\nbake = \"0s\"\n";
+
 fn commands(db: TestDb) {
-    let project = db.project("basic", "");
+    let project = db.project("basic", NO_BAKE);
     let empty = db.snapshot();
     // status: everything pending
     let o = db.straddle(&project, &["migrate", "status"]);
@@ -87,7 +96,9 @@ fn commands(db: TestDb) {
     assert_ok(&o);
     assert!(stdout(&o).contains("nothing to apply"), "{}", text(&o));
 
-    // contract: 4 (its expand 2 is applied), then stops at the expand 5
+    // contract: 4 (its expand 2 is applied, and the rollout of the app
+    // version that needs it is complete), then stops at the expand 5
+    complete_rollout(&db, &project);
     let o = db.straddle(&project, &["migrate", "contract", "--no-lint"]);
     assert_ok(&o);
     assert!(
@@ -245,7 +256,7 @@ fn failing_mysql() {
 /// An applied migration whose file changed is refused with a diff; one
 /// missing on disk is reported.
 fn drift(db: TestDb) {
-    let project = db.project("basic", "");
+    let project = db.project("basic", NO_BAKE);
     assert_ok(&db.straddle(&project, &["migrate", "expand", "--no-lint"]));
     let file = project.join("migrations/20240102000000_add_display_name.up.sql");
     let original = std::fs::read_to_string(&file).unwrap();
@@ -281,6 +292,7 @@ fn drift(db: TestDb) {
     assert!(stderr(&o).contains("missing on disk"), "{}", text(&o));
     let o = db.straddle(&project, &["migrate", "status"]);
     assert!(stdout(&o).contains("missing"), "{}", text(&o));
+    complete_rollout(&db, &project);
     let o = db.straddle(
         &project,
         &["migrate", "contract", "--no-lint", "--allow-missing"],
@@ -514,4 +526,49 @@ fn adopt_mysql() {
     if let Some(db) = TestDb::new(Dialect::Mysql) {
         adopt(db);
     }
+}
+
+/// A `-- no-transaction` migration that fails part way on PostgreSQL: the
+/// statements that ran are recorded; rollback undoes them, and after the file
+/// is fixed the same command resumes from the failing statement.
+#[test]
+fn no_transaction_failure_postgres() {
+    let Some(db) = TestDb::new(Dialect::Postgres) else {
+        return;
+    };
+    let project = db.project("no_transaction_failing", "");
+    assert_ok(&db.straddle(&project, &["migrate", "up", "--no-lint", "--to", "0001"]));
+    let before = db.snapshot();
+    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
+    assert_code(&o, 1);
+    let err = stderr(&o);
+    assert!(err.contains("0002_index_accounts.up.sql:3:1"), "{err}");
+    assert!(err.contains("1 of 3 statements"), "{err}");
+    let o = db.straddle(&project, &["migrate", "status"]);
+    assert!(stdout(&o).contains("partial 1/3"), "{}", text(&o));
+    assert!(db.snapshot().contains("accounts_email_idx"));
+    // rollback undoes exactly what ran
+    assert_ok(&db.straddle(&project, &["migrate", "rollback"]));
+    assert_eq!(db.snapshot(), before);
+    assert_eq!(applied(&db), ["0001"]);
+    // fail again, fix, resume
+    assert_code(&db.straddle(&project, &["migrate", "up", "--no-lint"]), 1);
+    let file = project.join("migrations/0002_index_accounts.up.sql");
+    let fixed = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("accounts_typo (email)", "accounts (lower(email))");
+    std::fs::write(&file, fixed).unwrap();
+    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
+    assert_ok(&o);
+    assert!(stdout(&o).contains("resuming 0002"), "{}", text(&o));
+    let snapshot = db.snapshot();
+    for index in [
+        "accounts_email_idx",
+        "accounts_typo_idx",
+        "accounts_id_email_idx",
+    ] {
+        assert!(snapshot.contains(index), "{snapshot}");
+    }
+    assert!(!snapshot.contains("INVALID"), "{snapshot}");
+    assert_eq!(applied(&db), ["0001", "0002"]);
 }

@@ -27,7 +27,20 @@ pub fn set_baseline(text: &str, version: &str) -> std::result::Result<String, St
     let Some(lint) = lint.as_table_like_mut() else {
         return Err("`lint` is not a table".to_string());
     };
-    lint.insert("baseline", toml_edit::value(version));
+    match lint.get_mut("baseline") {
+        // Replace the value in place: the key's comments and the value's
+        // trailing comment stay.
+        Some(item) => {
+            let mut new = toml_edit::Value::from(version);
+            if let Some(old) = item.as_value() {
+                *new.decor_mut() = old.decor().clone();
+            }
+            *item = toml_edit::Item::Value(new);
+        }
+        None => {
+            lint.insert("baseline", toml_edit::value(version));
+        }
+    }
     Ok(document.to_string())
 }
 
@@ -104,18 +117,21 @@ mod tests {
 
     #[test]
     fn keeps_comments_and_replaces_the_value() {
-        let text = "# top\ndialect = \"postgres\" # inline\n\n[lint]\n# why\nbaseline = \"1\"\n\n[rules]\n# severity\n";
+        let text = "# top\ndialect = \"postgres\" # inline\n\n[lint]\n# why\nbaseline = \"1\" # adopted\n\n[rules]\n# severity\n";
         let edited = set_baseline(text, "20240101120000").unwrap();
         assert_eq!(
             edited,
-            "# top\ndialect = \"postgres\" # inline\n\n[lint]\n# why\nbaseline = \"20240101120000\"\n\n[rules]\n# severity\n"
+            "# top\ndialect = \"postgres\" # inline\n\n[lint]\n# why\nbaseline = \"20240101120000\" # adopted\n\n[rules]\n# severity\n"
         );
     }
 
     #[test]
     fn adds_the_section_when_missing() {
         let edited = set_baseline("# hello\ndialect = \"mysql\"\n", "7").unwrap();
-        assert!(edited.starts_with("# hello\ndialect = \"mysql\"\n"), "{edited}");
+        assert!(
+            edited.starts_with("# hello\ndialect = \"mysql\"\n"),
+            "{edited}"
+        );
         assert!(edited.contains("[lint]\nbaseline = \"7\"\n"), "{edited}");
     }
 }

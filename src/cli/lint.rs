@@ -247,12 +247,14 @@ fn lint_folder(
             });
         }
         options.only_files = Some(files);
-        options.changed_since = Some(changes.since);
+        let mut since = changes.since;
+        since.newest_in_folder = set.migrations.iter().map(|m| m.version.clone()).max();
+        options.changed_since = Some(since);
     }
     if !exclude.is_empty() {
         for migration in &set.migrations {
-            let files = std::iter::once(&migration.up.path)
-                .chain(migration.down.as_ref().map(|d| &d.path));
+            let files =
+                std::iter::once(&migration.up.path).chain(migration.down.as_ref().map(|d| &d.path));
             if files.clone().any(|f| exclude.matches(f)) {
                 options.exclude_versions.insert(migration.version.clone());
             }

@@ -25,7 +25,9 @@ pub enum MigrateCommand {
     /// Apply pending expand migrations in order; stop at the first pending
     /// contract (never run one).
     Expand(ApplyArgs),
-    /// Apply pending contracts whose expand is applied.
+    /// Apply pending contracts whose gate passes: the rollout of their expand
+    /// is complete and has baked, no instance of an older app version is
+    /// connected, the check command passes.
     Contract(ApplyArgs),
     /// Apply every pending migration in order, whatever its phase (development
     /// databases, histories from before straddle).
@@ -67,6 +69,9 @@ pub struct ApplyArgs {
     /// Apply even when lint finds errors in the migrations to apply.
     #[arg(long)]
     pub no_lint: bool,
+
+    #[command(flatten)]
+    pub rollout: super::rollout::PhaseFlags,
 }
 
 #[derive(Debug, Args)]
@@ -266,7 +271,7 @@ pub(super) fn fail(e: &RunError) -> u8 {
     e.exit_code()
 }
 
-fn migrations_dir(target: &Target, config: &Config) -> PathBuf {
+pub(super) fn migrations_dir(target: &Target, config: &Config) -> PathBuf {
     target
         .dir
         .clone()
@@ -298,6 +303,7 @@ pub fn run(args: MigrateArgs, config: &Config) -> Result<u8> {
                 target: a.target,
                 dry_run: a.dry_run,
                 no_lint: true,
+                rollout: Default::default(),
             };
             apply(Command::Rollback { to, steps: a.steps }, apply_args, config)
         }
@@ -305,7 +311,11 @@ pub fn run(args: MigrateArgs, config: &Config) -> Result<u8> {
     }
 }
 
-fn lint_options(config: &Config, dialect: Dialect, options: &RunnerOptions) -> Result<LintOptions> {
+pub(super) fn lint_options(
+    config: &Config,
+    dialect: Dialect,
+    options: &RunnerOptions,
+) -> Result<LintOptions> {
     let mut lint = LintOptions {
         dialect,
         levels: config.levels()?,
@@ -325,7 +335,11 @@ fn lint_options(config: &Config, dialect: Dialect, options: &RunnerOptions) -> R
 
 /// Lints the migrations the plan applies; `Some(exit code)` when errors stop
 /// the run.
-fn lint_plan(set: &MigrationSet, plan: &Plan, mut options: LintOptions) -> Result<Option<u8>> {
+pub(super) fn lint_plan(
+    set: &MigrationSet,
+    plan: &Plan,
+    mut options: LintOptions,
+) -> Result<Option<u8>> {
     let files: Vec<PathBuf> = plan
         .steps
         .iter()
@@ -414,7 +428,7 @@ fn print_plan(plan: &Plan, url: &DbUrl, db: Option<&AnyBackend>) {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "(recorded text)".to_string());
-        for (i, s) in statements.iter().enumerate().skip(step.start) {
+        for s in statements.iter().skip(step.start) {
             let skipped = if s.transaction_control {
                 "  -- skipped: straddle provides the transaction"
             } else {
@@ -422,7 +436,6 @@ fn print_plan(plan: &Plan, url: &DbUrl, db: Option<&AnyBackend>) {
             };
             let _ = writeln!(out, "    -- {file}:{}:{}{skipped}", s.line, s.column);
             let _ = writeln!(out, "    {};", s.text.replace('\n', "\n    "));
-            let _ = i;
         }
     }
     for w in &plan.warnings {
@@ -437,6 +450,9 @@ fn print_plan(plan: &Plan, url: &DbUrl, db: Option<&AnyBackend>) {
 }
 
 fn apply(command: Command, args: ApplyArgs, config: &Config) -> Result<u8> {
+    if args.rollout.targets.is_some() {
+        return super::rollout::fleet(command, args, config);
+    }
     let dir = migrations_dir(&args.target, config);
     let set = discover(&dir)?;
     let (url, source) = resolve_url(args.target.database_url.as_deref(), config)?;
@@ -462,7 +478,14 @@ fn apply(command: Command, args: ApplyArgs, config: &Config) -> Result<u8> {
                 }
                 None => Vec::new(),
             };
-            let plan = runner::plan(&command, &set, &history, dialect, options.allow_missing)?;
+            let mut plan = runner::plan(&command, &set, &history, dialect, options.allow_missing)?;
+            if let Some(db) = db.as_mut() {
+                let (flags, dry_run) = (&args.rollout, args.dry_run);
+                super::rollout::gate_plan(
+                    db, &history, &mut plan, &command, flags, config, dry_run,
+                )
+                .await?;
+            }
             Ok::<_, RunError>(plan)
         }
         .await;
@@ -494,7 +517,10 @@ fn apply(command: Command, args: ApplyArgs, config: &Config) -> Result<u8> {
                         Err(e) => fail(&e),
                         Ok(outcome) => {
                             let mut out = anstream::stdout();
-                            if outcome.applied.is_empty() && outcome.reverted.is_empty() {
+                            if outcome.applied.is_empty()
+                                && outcome.reverted.is_empty()
+                                && plan.blocked.is_none()
+                            {
                                 let _ = writeln!(
                                     out,
                                     "nothing to {}",
@@ -507,12 +533,18 @@ fn apply(command: Command, args: ApplyArgs, config: &Config) -> Result<u8> {
                             if let Some(stop) = &plan.stop {
                                 let _ = writeln!(out, "{stop}");
                             }
-                            if let Some(blocked) = &plan.blocked {
+                            let code = if let Some(blocked) = &plan.blocked {
                                 let _ = writeln!(anstream::stderr(), "blocked: {blocked}");
                                 super::EXIT_FINDINGS
                             } else {
                                 super::EXIT_OK
-                            }
+                            };
+                            let flags = &args.rollout;
+                            super::rollout::watch_after(
+                                db, &set, dialect, &command, &outcome, flags, config, &options,
+                                code,
+                            )
+                            .await
                         }
                     }
                 }
@@ -537,11 +569,15 @@ fn status(args: StatusArgs, config: &Config) -> Result<u8> {
     }
     let rt = runtime()?;
     rt.block_on(async {
+        let mut window = None;
         let history = match open(&url, true).await {
             Err(e) => return Ok(fail(&e)),
             Ok(None) => Vec::new(),
             Ok(Some(mut db)) => match runner::history(&mut db, false).await {
-                Ok(h) => h,
+                Ok(h) => {
+                    window = super::rollout::status_window(&mut db, &h, &set, config).await;
+                    h
+                }
                 Err(e) => return Ok(fail(&e)),
             },
         };
@@ -564,7 +600,8 @@ fn status(args: StatusArgs, config: &Config) -> Result<u8> {
                         "reverting": count("reverting"),
                         "missing": count("missing"),
                         "changed": entries.iter().filter(|e| e.checksum == "changed").count(),
-                    }
+                    },
+                    "window": window,
                 });
                 let _ = writeln!(
                     out,
@@ -574,6 +611,10 @@ fn status(args: StatusArgs, config: &Config) -> Result<u8> {
             }
             StatusFormat::Human => {
                 let _ = out.write_all(render_status(&entries).as_bytes());
+                if let Some(w) = window.as_ref().filter(|w| !w.is_empty()) {
+                    let text = super::rollout::render_window(w);
+                    let _ = writeln!(out, "\n{}", text.trim_end());
+                }
             }
         }
         Ok(if drifted {

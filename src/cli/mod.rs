@@ -5,12 +5,15 @@ mod baseline;
 mod completions;
 mod docs;
 mod explain;
+mod heartbeat;
 mod init;
 mod lint;
 mod migrate;
 mod new;
 mod plan;
+mod rollout;
 mod rules;
+mod verify;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -57,6 +60,12 @@ pub enum Command {
     New(new::NewArgs),
     /// Apply or roll back migrations on a database, phase by phase; show their status.
     Migrate(migrate::MigrateArgs),
+    /// Record the app's rollout between expand and contract: start, progress, complete, abort, status.
+    Rollout(rollout::RolloutArgs),
+    /// Tell straddle that an app instance of a version is running (for the contract gate).
+    Heartbeat(heartbeat::HeartbeatArgs),
+    /// Prove on a scratch database that every migration can be undone: up, down, up again.
+    Verify(verify::VerifyArgs),
     /// Record migrations already applied by sqlx or diesel as applied in straddle's history.
     Adopt(adopt::AdoptArgs),
     /// Write a commented default straddle.toml (never overwrites one).
@@ -111,7 +120,10 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Plan(args) => plan::run(args, &config),
         Command::New(args) => new::run(args, &config),
         Command::Migrate(args) => migrate::run(args, &config),
+        Command::Rollout(args) => rollout::run(args, &config),
+        Command::Heartbeat(args) => heartbeat::run(args, &config),
         Command::Adopt(args) => adopt::run(args, &config),
+        Command::Verify(args) => verify::run(args, &config),
         Command::Baseline(args) => baseline::run(args, &config),
         // Already handled above; repeated so the match stays exhaustive.
         Command::Init(args) => init::run(args, cli.config.as_deref()),

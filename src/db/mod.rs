@@ -6,6 +6,7 @@
 
 mod mysql;
 mod postgres;
+pub mod scratch;
 mod sqlite;
 mod url;
 
@@ -22,8 +23,9 @@ use crate::dialect::Dialect;
 /// The history table straddle keeps in every database it migrates.
 pub const HISTORY_TABLE: &str = "straddle_migrations";
 
-/// Bookkeeping tables of straddle and of the tools it adopts from; never part
-/// of a schema snapshot.
+/// History tables of straddle and of the tools it adopts from. These, and
+/// every other table whose name starts with `straddle_` (rollout state,
+/// heartbeats), are never part of a schema snapshot.
 pub const BOOKKEEPING_TABLES: [&str; 3] = [
     HISTORY_TABLE,
     "_sqlx_migrations",
@@ -327,11 +329,13 @@ pub trait History: Backend {
 
     /// The row of one version, read inside the current transaction.
     async fn history_row(&mut self, version: &str) -> DbResult<Option<HistoryRow>> {
-        Ok(self
-            .read_history()
-            .await?
-            .into_iter()
-            .find(|r| r.version == version))
+        let columns: Vec<String> = HISTORY_COLUMNS.iter().map(|c| self.as_text(c)).collect();
+        let sql = format!(
+            "SELECT {} FROM {HISTORY_TABLE} WHERE version = ?",
+            columns.join(", ")
+        );
+        let rows = self.query_texts(&sql, &[version.into()]).await?;
+        Ok(rows.into_iter().next().map(HistoryRow::from_texts))
     }
 
     async fn insert_history(&mut self, row: &HistoryRow) -> DbResult<()> {
@@ -527,6 +531,21 @@ pub(crate) fn dollar_placeholders(sql: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// Whether a statement may change session settings (so the runner's
+/// timeouts must be set again before the next migration).
+pub(crate) fn may_change_session(sql: &str) -> bool {
+    let lower = sql.trim_start().to_ascii_lowercase();
+    let first = lower
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .next()
+        .unwrap_or("");
+    matches!(
+        first,
+        "set" | "reset" | "discard" | "do" | "call" | "select" | "execute"
+    ) || lower.contains("set_config")
+        || lower.contains("@@")
 }
 
 /// Renders milliseconds for a timeout setting.

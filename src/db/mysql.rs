@@ -16,6 +16,8 @@ pub struct MysqlBackend {
     conn: MySqlConnection,
     url: DbUrl,
     mariadb: bool,
+    /// The timeouts last set, while no statement can have changed them.
+    timeouts: Option<(Duration, Duration)>,
 }
 
 pub(crate) fn map_error(url: &DbUrl, e: sqlx::Error) -> DbError {
@@ -84,6 +86,7 @@ impl MysqlBackend {
             conn,
             url: url.clone(),
             mariadb: false,
+            timeouts: None,
         };
         backend.execute("SET time_zone = '+00:00'").await?;
         let version = backend.server_version().await?;
@@ -104,7 +107,9 @@ impl MysqlBackend {
     }
 }
 
-const SKIP: &str = "('straddle_migrations', '_sqlx_migrations', '__diesel_schema_migrations')";
+/// The tools' history tables; straddle's own tables (`straddle_…`) are left
+/// out by name pattern as well.
+const SKIP: &str = "('_sqlx_migrations', '__diesel_schema_migrations')";
 
 impl Backend for MysqlBackend {
     fn dialect(&self) -> Dialect {
@@ -129,6 +134,9 @@ impl Backend for MysqlBackend {
     }
 
     async fn set_timeouts(&mut self, lock: Duration, statement: Duration) -> DbResult<()> {
+        if self.timeouts == Some((lock, statement)) {
+            return Ok(());
+        }
         let lock_s = if lock.is_zero() {
             31_536_000
         } else {
@@ -150,6 +158,7 @@ impl Backend for MysqlBackend {
             ))
             .await?;
         }
+        self.timeouts = Some((lock, statement));
         Ok(())
     }
 
@@ -168,6 +177,9 @@ impl Backend for MysqlBackend {
     async fn execute(&mut self, sql: &str) -> DbResult<()> {
         // No arguments: sent as text (COM_QUERY), so statements that cannot
         // be prepared (triggers, procedures) run as written.
+        if super::may_change_session(sql) {
+            self.timeouts = None;
+        }
         match self.conn.execute(AssertSqlSafe(sql)).await {
             Ok(_) => Ok(()),
             Err(e) => Err(self.err(e)),
@@ -258,19 +270,19 @@ impl Backend for MysqlBackend {
         let queries = [
             format!(
                 "SELECT 'table', TABLE_NAME, CAST(ENGINE AS CHAR) FROM information_schema.TABLES \
-                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME NOT IN {SKIP}"
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME NOT IN {SKIP} AND TABLE_NAME NOT LIKE 'straddle!_%' ESCAPE '!'"
             ),
             format!(
                 "SELECT 'column', CONCAT(TABLE_NAME, '.', COLUMN_NAME), CAST(COLUMN_TYPE AS CHAR), \
                  IF(IS_NULLABLE = 'YES', 'null', 'not null'), \
                  CASE WHEN COLUMN_DEFAULT IS NULL OR COLUMN_DEFAULT = 'NULL' THEN '' \
                       ELSE CONCAT('default ', COLUMN_DEFAULT) END, CAST(EXTRA AS CHAR) \
-                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT IN {SKIP}"
+                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT IN {SKIP} AND TABLE_NAME NOT LIKE 'straddle!_%' ESCAPE '!'"
             ),
             format!(
                 "SELECT 'index', CONCAT(TABLE_NAME, '.', INDEX_NAME), IF(NON_UNIQUE = 0, 'unique', ''), \
                  CAST(INDEX_TYPE AS CHAR), GROUP_CONCAT(COALESCE(COLUMN_NAME, '(expr)') ORDER BY SEQ_IN_INDEX SEPARATOR ', ') \
-                 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT IN {SKIP} \
+                 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT IN {SKIP} AND TABLE_NAME NOT LIKE 'straddle!_%' ESCAPE '!' \
                  GROUP BY TABLE_NAME, INDEX_NAME, NON_UNIQUE, INDEX_TYPE"
             ),
             "SELECT 'foreign key', CONCAT(k.TABLE_NAME, '.', k.CONSTRAINT_NAME), \

@@ -16,6 +16,8 @@ const LOCK_KEY: i64 = 0x7374_7261_6464_6c65;
 pub struct PostgresBackend {
     conn: PgConnection,
     url: DbUrl,
+    /// The timeouts last set, while no statement can have changed them.
+    timeouts: Option<(Duration, Duration)>,
 }
 
 pub(crate) fn map_error(url: &DbUrl, e: sqlx::Error) -> DbError {
@@ -90,6 +92,7 @@ impl PostgresBackend {
         let mut backend = PostgresBackend {
             conn,
             url: url.clone(),
+            timeouts: None,
         };
         backend.execute("SET client_min_messages = warning").await?;
         Ok(backend)
@@ -145,12 +148,17 @@ impl Backend for PostgresBackend {
     }
 
     async fn set_timeouts(&mut self, lock: Duration, statement: Duration) -> DbResult<()> {
+        if self.timeouts == Some((lock, statement)) {
+            return Ok(());
+        }
         let sql = format!(
             "SET lock_timeout = '{}ms'; SET statement_timeout = '{}ms'",
             super::millis(lock),
             super::millis(statement)
         );
-        self.execute(&sql).await
+        self.execute(&sql).await?;
+        self.timeouts = Some((lock, statement));
+        Ok(())
     }
 
     async fn begin(&mut self) -> DbResult<()> {
@@ -168,6 +176,9 @@ impl Backend for PostgresBackend {
     async fn execute(&mut self, sql: &str) -> DbResult<()> {
         // A bare string without arguments goes through the simple query
         // protocol: one statement, exactly as written.
+        if super::may_change_session(sql) {
+            self.timeouts = None;
+        }
         match self.conn.execute(AssertSqlSafe(sql)).await {
             Ok(_) => Ok(()),
             Err(e) => Err(self.err(e)),
@@ -267,7 +278,7 @@ impl Backend for PostgresBackend {
                 "SELECT 'table', n.nspname || '.' || c.relname, CASE c.relkind WHEN 'p' THEN 'partitioned' ELSE '' END, \
                CASE c.relpersistence WHEN 'u' THEN 'unlogged' ELSE '' END \
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-               WHERE {USER} AND c.relkind IN ('r', 'p') AND c.relname NOT IN ('straddle_migrations', '_sqlx_migrations', '__diesel_schema_migrations')",
+               WHERE {USER} AND c.relkind IN ('r', 'p') AND c.relname NOT IN ('_sqlx_migrations', '__diesel_schema_migrations') AND c.relname NOT LIKE 'straddle!_%' ESCAPE '!'",
             ),
             q(
                 "SELECT 'column', n.nspname || '.' || c.relname || '.' || a.attname, format_type(a.atttypid, a.atttypmod), \
@@ -278,20 +289,20 @@ impl Backend for PostgresBackend {
                FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
                LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
                WHERE {USER} AND c.relkind IN ('r', 'p', 'v', 'm') AND a.attnum > 0 AND NOT a.attisdropped \
-               AND c.relname NOT IN ('straddle_migrations', '_sqlx_migrations', '__diesel_schema_migrations')",
+               AND c.relname NOT IN ('_sqlx_migrations', '__diesel_schema_migrations') AND c.relname NOT LIKE 'straddle!_%' ESCAPE '!'",
             ),
             q(
                 "SELECT 'constraint', n.nspname || '.' || c.relname || '.' || k.conname, pg_get_constraintdef(k.oid, true), \
                CASE WHEN k.convalidated THEN '' ELSE 'not valid' END \
                FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-               WHERE {USER} AND c.relname NOT IN ('straddle_migrations', '_sqlx_migrations', '__diesel_schema_migrations')",
+               WHERE {USER} AND c.relname NOT IN ('_sqlx_migrations', '__diesel_schema_migrations') AND c.relname NOT LIKE 'straddle!_%' ESCAPE '!'",
             ),
             q(
                 "SELECT 'index', n.nspname || '.' || c.relname, pg_get_indexdef(i.indexrelid), \
                CASE WHEN i.indisvalid THEN '' ELSE 'INVALID' END \
                FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
                JOIN pg_class t ON t.oid = i.indrelid \
-               WHERE {USER} AND t.relname NOT IN ('straddle_migrations', '_sqlx_migrations', '__diesel_schema_migrations')",
+               WHERE {USER} AND t.relname NOT IN ('_sqlx_migrations', '__diesel_schema_migrations') AND t.relname NOT LIKE 'straddle!_%' ESCAPE '!'",
             ),
             q(
                 "SELECT 'view', n.nspname || '.' || c.relname, c.relkind::text, md5(pg_get_viewdef(c.oid, true)) \
@@ -299,7 +310,7 @@ impl Backend for PostgresBackend {
             ),
             q(
                 "SELECT 'sequence', n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-               WHERE {USER} AND c.relkind = 'S'",
+               WHERE {USER} AND c.relkind = 'S' AND c.relname NOT LIKE 'straddle!_%' ESCAPE '!'",
             ),
             q(
                 "SELECT 'function', n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', \

@@ -90,7 +90,9 @@ impl SqliteBackend {
     }
 }
 
-const SKIP: &str = "('straddle_migrations', '_sqlx_migrations', '__diesel_schema_migrations')";
+/// The tools' history tables; straddle's own tables (`straddle_…`) are left
+/// out by name pattern as well.
+const SKIP: &str = "('_sqlx_migrations', '__diesel_schema_migrations')";
 
 impl Backend for SqliteBackend {
     fn dialect(&self) -> Dialect {
@@ -243,7 +245,7 @@ impl Backend for SqliteBackend {
     async fn snapshot(&mut self) -> DbResult<String> {
         let sql = format!(
             "SELECT type, name, tbl_name, sql FROM sqlite_schema \
-             WHERE name NOT LIKE 'sqlite_%' AND tbl_name NOT IN {SKIP}"
+             WHERE name NOT LIKE 'sqlite_%' AND tbl_name NOT IN {SKIP} AND tbl_name NOT LIKE 'straddle!_%' ESCAPE '!'"
         );
         let mut lines = Vec::new();
         for row in self.query_texts(&sql, &[]).await? {

@@ -50,7 +50,11 @@ fn command(finding: &Finding) -> String {
         message.push_str("\n\nhelp: ");
         message.push_str(&finding.help);
     }
-    format!("::{kind} {}::{}", properties.join(","), escape_data(&message))
+    format!(
+        "::{kind} {}::{}",
+        properties.join(","),
+        escape_data(&message)
+    )
 }
 
 pub fn render_github(outcome: &LintOutcome) -> String {

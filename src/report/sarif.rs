@@ -175,7 +175,10 @@ mod tests {
 
     #[test]
     fn uris_are_relative_references() {
-        assert_eq!(uri("migrations/0001_a b.up.sql"), "migrations/0001_a%20b.up.sql");
+        assert_eq!(
+            uri("migrations/0001_a b.up.sql"),
+            "migrations/0001_a%20b.up.sql"
+        );
         assert_eq!(uri("/tmp/x#1.sql"), "file:///tmp/x%231.sql");
     }
 

@@ -361,4 +361,29 @@ mod tests {
             assert!(d >= full / 2, "{attempt}: {d:?}");
         }
     }
+
+    #[test]
+    fn runner_section_reads_durations_and_names_bad_keys() {
+        let path = std::path::Path::new("straddle.toml");
+        let file = crate::config::parse(
+            "[database]\nurl = \"sqlite://x.db\"\n[runner]\nlock_timeout = \"750ms\"\nlock_retries = 2\nwait_for_runner = \"1m 30s\"\n",
+            path,
+        )
+        .unwrap();
+        let options = RunnerOptions::from_config(&file.runner);
+        assert_eq!(options.lock_timeout, Duration::from_millis(750));
+        assert_eq!(options.lock_retries, 2);
+        assert_eq!(options.wait_for_runner, Duration::from_secs(90));
+        assert_eq!(options.retry_backoff, Duration::from_millis(500));
+        assert_eq!(file.database.url.as_deref(), Some("sqlite://x.db"));
+        let err = crate::config::parse("[runner]\nlock_timeout = \"soon\"\n", path)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("straddle.toml:2:"), "{err}");
+        assert!(err.contains("soon"), "{err}");
+        let err = crate::config::parse("[runner]\nlock_timeot = \"1s\"\n", path)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lock_timeot"), "{err}");
+    }
 }

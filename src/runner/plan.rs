@@ -6,14 +6,12 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use sqlparser::ast::Statement as Ast;
-
 use super::{Command, RunError, checksum};
 use crate::db::{HistoryRow, Status};
 use crate::dialect::Dialect;
 use crate::phase::effective_phase;
 use crate::source::{Migration, MigrationSet, Phase, Version};
-use crate::sql::{Statement, parse_file};
+use crate::sql::{Statement, split_file};
 
 /// One statement, as the runner sends it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -67,17 +65,35 @@ fn needs_no_transaction(statement: &Statement, dialect: Dialect) -> bool {
     }
 }
 
+/// `BEGIN`, `START TRANSACTION`, `COMMIT`, `END` written in a file.
 fn is_transaction_control(statement: &Statement) -> bool {
-    matches!(
-        statement.ast(),
-        Some(Ast::StartTransaction { .. }) | Some(Ast::Commit { .. })
-    )
+    let words: Vec<String> = statement.words().take(3).collect();
+    let first = words.first().map(String::as_str).unwrap_or("");
+    let second = words.get(1).map(String::as_str);
+    match first {
+        "BEGIN" => matches!(
+            second,
+            None | Some(
+                "TRANSACTION"
+                    | "WORK"
+                    | "ISOLATION"
+                    | "READ"
+                    | "DEFERRED"
+                    | "IMMEDIATE"
+                    | "EXCLUSIVE"
+            )
+        ),
+        "START" => second == Some("TRANSACTION"),
+        "COMMIT" | "END" => matches!(second, None | Some("TRANSACTION" | "WORK" | "AND")),
+        _ => false,
+    }
 }
 
-/// Splits a file with the SQL front end; the text of each statement is taken
-/// from the file itself.
+/// Splits a file with the SQL front end (the same splitting lint uses, without
+/// parsing each statement); the text of each statement is taken from the file
+/// itself.
 pub fn split(text: &str, path: &str, dialect: Dialect) -> Result<Vec<PreparedStatement>, RunError> {
-    let file = parse_file(text, dialect);
+    let file = split_file(text, dialect);
     if let Some((message, at)) = &file.tokenize_error {
         return Err(RunError::Usage(format!(
             "{path}:{at}: cannot split the file into statements: {message}; nothing was applied"
@@ -638,4 +654,125 @@ pub fn status(set: &MigrationSet, history: &[HistoryRow], dialect: Dialect) -> V
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     entries.into_iter().map(|(_, e)| e).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set() -> MigrationSet {
+        crate::source::discover(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/runner/sqlite/basic"
+        )))
+        .unwrap()
+    }
+
+    fn row(set: &MigrationSet, version: &str, status: Status, done: i64) -> HistoryRow {
+        let m = find_migration(set, version).unwrap();
+        HistoryRow {
+            version: version.to_string(),
+            name: m.name.clone(),
+            phase: phase_of(m).0,
+            pair: phase_of(m).1,
+            checksum: checksum(&m.up.text),
+            up_sql: Some(m.up.text.clone()),
+            down_sql: m.down.as_ref().map(|d| d.text.clone()),
+            no_transaction: false,
+            status,
+            statements_total: 2,
+            statements_done: done,
+            applied_at: None,
+            duration_ms: 0,
+            applied_by: String::new(),
+        }
+    }
+
+    fn versions(plan: &Plan) -> Vec<(&str, Action)> {
+        plan.steps
+            .iter()
+            .map(|s| (s.migration.version.as_str(), s.action))
+            .collect()
+    }
+
+    #[test]
+    fn expand_stops_at_the_first_pending_contract() {
+        let set = set();
+        let plan = plan(&Command::Expand, &set, &[], Dialect::Sqlite, false).unwrap();
+        assert_eq!(plan.steps.len(), 3);
+        assert!(plan.stop.unwrap().contains("20240104000000"));
+        assert!(plan.blocked.is_none());
+    }
+
+    #[test]
+    fn contract_waits_for_its_expand() {
+        let set = set();
+        // The expand 20240102000000 is recorded as half-applied only.
+        let history = vec![
+            row(&set, "20240101000000", Status::Applied, 2),
+            row(&set, "20240103000000", Status::Applied, 2),
+        ];
+        let p = plan(&Command::Contract, &set, &history, Dialect::Sqlite, false).unwrap();
+        assert!(p.steps.is_empty());
+        assert!(p.stop.unwrap().contains("20240102000000"));
+        let mut history = history;
+        history.insert(1, row(&set, "20240102000000", Status::Applied, 2));
+        let p = plan(&Command::Contract, &set, &history, Dialect::Sqlite, false).unwrap();
+        assert_eq!(versions(&p), [("20240104000000", Action::Apply)]);
+    }
+
+    #[test]
+    fn partial_migrations_resume_and_roll_back() {
+        let set = set();
+        let history = vec![
+            row(&set, "20240101000000", Status::Applied, 2),
+            row(&set, "20240102000000", Status::Partial, 1),
+        ];
+        let p = plan(&Command::Expand, &set, &history, Dialect::Sqlite, false).unwrap();
+        assert_eq!(
+            versions(&p),
+            [
+                ("20240102000000", Action::Resume),
+                ("20240103000000", Action::Apply)
+            ]
+        );
+        assert_eq!(p.steps[0].start, 1);
+        let rollback = Command::Rollback {
+            to: None,
+            steps: Some(2),
+        };
+        let p = plan(&rollback, &set, &history, Dialect::Sqlite, false).unwrap();
+        assert_eq!(
+            versions(&p),
+            [
+                ("20240102000000", Action::Revert),
+                ("20240101000000", Action::Revert)
+            ]
+        );
+        assert!(p.steps[0].undo_partial);
+        // An interrupted rollback blocks applying until it is finished.
+        let history = vec![row(&set, "20240101000000", Status::Reverting, 1)];
+        let p = plan(
+            &Command::Up { to: None },
+            &set,
+            &history,
+            Dialect::Sqlite,
+            false,
+        )
+        .unwrap();
+        assert!(p.steps.is_empty());
+        assert!(p.blocked.unwrap().contains("rollback"));
+    }
+
+    #[test]
+    fn a_changed_file_is_drift_with_a_diff() {
+        let set = set();
+        let mut r = row(&set, "20240101000000", Status::Applied, 2);
+        r.up_sql = Some(r.up_sql.unwrap().replace("email", "mail"));
+        r.checksum = checksum(r.up_sql.as_deref().unwrap());
+        let err = plan(&Command::Expand, &set, &[r], Dialect::Sqlite, false).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("has changed"), "{text}");
+        assert!(text.contains("+    email VARCHAR(200) NOT NULL,"), "{text}");
+    }
 }

@@ -109,6 +109,17 @@ const BOM: char = '\u{feff}';
 /// `text` as given. MySQL `DELIMITER` client commands are honoured (see
 /// [`client_delimiters`]).
 pub fn parse_file(text: &str, dialect: Dialect) -> SqlFile {
+    scan_file(text, dialect, true)
+}
+
+/// Like [`parse_file`], but only splits: every statement's kind is
+/// [`StatementKind::Unknown`] with an empty message. For the runner, which
+/// needs the statements' exact text and tokens, not their AST.
+pub fn split_file(text: &str, dialect: Dialect) -> SqlFile {
+    scan_file(text, dialect, false)
+}
+
+fn scan_file(text: &str, dialect: Dialect, parse: bool) -> SqlFile {
     let (body, shift) = match text.strip_prefix(BOM) {
         Some(rest) => (rest, BOM.len_utf8()),
         None => (text, 0),
@@ -175,7 +186,14 @@ pub fn parse_file(text: &str, dialect: Dialect) -> SqlFile {
             .filter(|t| !is_trivia(&t.token))
             .cloned()
             .collect();
-        let kind = parse_chunk(all, &significant, dialect);
+        let kind = if parse {
+            parse_chunk(all, &significant, dialect)
+        } else {
+            StatementKind::Unknown {
+                message: String::new(),
+                at: span.start,
+            }
+        };
         file.statements.push(Statement {
             span,
             text: statement_text,
