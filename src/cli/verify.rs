@@ -11,7 +11,10 @@ use crate::db::DbUrl;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::source::discover;
-use crate::verify::{self, NoHook, Progress, Scratch, ScratchError, Seed, VerifyOptions};
+use crate::verify::checks::Checks;
+use crate::verify::queries::{QueryCheck, load as load_queries};
+use crate::verify::trace::Tracer;
+use crate::verify::{self, Progress, Scratch, ScratchError, Seed, VerifyOptions};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum VerifyFormat {
@@ -50,6 +53,33 @@ pub struct VerifyArgs {
     /// Generated rows per table before each migration (0: none).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub rows: u64,
+
+    /// The old release's queries: an sqlx offline folder (`.sqlx`, or a
+    /// project folder holding one) or a .sql file. Every one that prepared
+    /// before an expand must still prepare after it.
+    #[arg(long, value_name = "PATH")]
+    pub old_queries: Option<PathBuf>,
+
+    /// The new release's queries (same forms): each must prepare before a
+    /// contract runs, and the contract must not break it.
+    #[arg(long, value_name = "PATH")]
+    pub new_queries: Option<PathBuf>,
+
+    /// Record, per statement of each up, the locks it took and the tables
+    /// and indexes it rewrote (PostgreSQL), and how long it ran.
+    #[arg(long)]
+    pub trace: bool,
+
+    /// Dry run on a copy of an existing database: its schema (read-only,
+    /// never written to) is copied into the scratch database, and only the
+    /// migrations its history lacks run there, traced, with the sizes of
+    /// its tables. PostgreSQL needs pg_dump.
+    #[arg(long, value_name = "URL")]
+    pub from_url: Option<String>,
+
+    /// With --from-url: also copy up to N rows of each table.
+    #[arg(long, value_name = "N", requires = "from_url")]
+    pub sample_rows: Option<u64>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
@@ -156,10 +186,24 @@ pub fn run(args: VerifyArgs, config: &Config) -> Result<u8> {
         .as_deref()
         .map(|u| DbUrl::parse(u).map_err(Error::usage))
         .transpose()?;
+    let from = args
+        .from_url
+        .as_deref()
+        .map(|u| DbUrl::parse(u).map_err(Error::usage))
+        .transpose()?;
     let dialect = args
         .dialect
+        .or(from.as_ref().map(DbUrl::dialect))
         .or(url.as_ref().map(DbUrl::dialect))
         .unwrap_or_else(|| config.dialect());
+    if let Some(f) = &from
+        && f.dialect() != dialect
+    {
+        return Err(Error::usage(format!(
+            "--from-url {f} is a {} database, but the migrations are {dialect}",
+            f.dialect()
+        )));
+    }
     let dir = args.dir.clone().unwrap_or_else(|| config.migrations_dir());
     let set = discover(&dir)?;
     let seed = match &args.seed {
@@ -169,7 +213,10 @@ pub fn run(args: VerifyArgs, config: &Config) -> Result<u8> {
         }),
         None => None,
     };
-    let planned = verify::plan(&set, dialect);
+    let load = |path: &PathBuf| load_queries(path, dialect).map_err(Error::usage);
+    let old_queries = args.old_queries.as_ref().map(load).transpose()?;
+    let new_queries = args.new_queries.as_ref().map(load).transpose()?;
+    let mut planned = verify::plan(&set, dialect);
     if planned.is_empty() {
         let mut out = anstream::stdout();
         let _ = writeln!(out, "no migrations in {}: nothing to verify", dir.display());
@@ -186,6 +233,35 @@ pub fn run(args: VerifyArgs, config: &Config) -> Result<u8> {
         .map_err(|e| Error::io("<tokio runtime>", e))?;
     runtime.block_on(async {
         let mut err = anstream::stderr();
+        let mut checks = Checks::default();
+        if let Some(from) = &from {
+            let _ = writeln!(err, "reading the schema of {from} (read-only)");
+            let mut copy = match verify::copy::read(from, args.sample_rows.unwrap_or(0)).await {
+                Ok(c) => c,
+                Err(m) => {
+                    let _ = writeln!(err, "error: {m}");
+                    return Ok(super::EXIT_ERROR);
+                }
+            };
+            planned.retain(|m| !copy.is_applied(m.version()));
+            copy.info.pending = planned.iter().map(|m| m.version().to_string()).collect();
+            if planned.is_empty() {
+                let mut out = anstream::stdout();
+                let _ = writeln!(
+                    out,
+                    "nothing pending: {from} has applied every migration of {}",
+                    dir.display()
+                );
+                return Ok(super::EXIT_OK);
+            }
+            checks.tracer = Some(Tracer::new(dialect, Some(copy.sizes.clone())));
+            checks.copy = Some(copy);
+        } else if args.trace {
+            checks.tracer = Some(Tracer::new(dialect, None));
+        }
+        if old_queries.is_some() || new_queries.is_some() {
+            checks.queries = Some(QueryCheck::new(old_queries, new_queries));
+        }
         let mut scratch = match Scratch::open(dialect, url.as_ref()).await {
             Ok(s) => s,
             Err(ScratchError::Usage(m)) => return Err(Error::usage(m)),
@@ -201,11 +277,13 @@ pub fn run(args: VerifyArgs, config: &Config) -> Result<u8> {
             dir.display(),
             scratch.description
         );
+        if dialect != Dialect::Sqlite {
+            checks.scratch_url = Some(scratch.url());
+        }
         let reporter = Reporter::new(planned.len());
         let mut progress = |event: Progress<'_>| reporter.event(event);
-        let mut hook = NoHook;
         let outcome = tokio::select! {
-            r = verify::run(&mut scratch, &planned, &options, &mut hook, &mut progress) => Some(r),
+            r = verify::run(&mut scratch, &planned, &options, &mut checks, &mut progress) => Some(r),
             _ = shutdown_signal() => None,
         };
         reporter.finish();
@@ -221,13 +299,14 @@ pub fn run(args: VerifyArgs, config: &Config) -> Result<u8> {
             );
             return Ok(130);
         };
-        let report = match outcome {
+        let mut report = match outcome {
             Ok(r) => r,
             Err(e) => {
                 let _ = writeln!(err, "error: {e}");
                 return Ok(super::EXIT_ERROR);
             }
         };
+        checks.finish(&mut report);
         let text = match args.format {
             VerifyFormat::Human => verify::report::human(&report, args.verbose),
             VerifyFormat::Json => verify::report::json(&report),

@@ -27,7 +27,10 @@ pub(crate) fn map_error(url: &DbUrl, e: sqlx::Error) -> DbError {
             let kind = match code.as_str() {
                 "55P03" => ErrorKind::LockTimeout,
                 "57014" => ErrorKind::StatementTimeout,
-                "25001" => ErrorKind::NeedsNoTransaction,
+                // 25001: "cannot run inside a transaction block";
+                // 2D000: "invalid transaction termination" (COMMIT in a DO
+                // block or procedure run inside one).
+                "25001" | "2D000" => ErrorKind::NeedsNoTransaction,
                 "42P07" | "42701" | "42710" | "42P06" | "42723" | "42P04" | "42P16" => {
                     ErrorKind::AlreadyExists
                 }

@@ -94,9 +94,13 @@ pub fn plan(
                         "-- Scans {t} under SHARE UPDATE EXCLUSIVE: reads and writes go on.\n\
                          ALTER TABLE {t} VALIDATE CONSTRAINT {k};\n"
                     ),
-                    down: "-- Validation has no inverse: the constraint stays, and the previous\n\
-                           -- migration's down drops it.\n"
-                        .to_string(),
+                    down: format!(
+                        "-- PostgreSQL cannot un-validate a constraint: put it back as it was,\n\
+                         -- NOT VALID (a brief lock, no scan).\n\
+                         SET lock_timeout = '2s';\n\n\
+                         ALTER TABLE {t} DROP CONSTRAINT {k};\n\n\
+                         ALTER TABLE {t} ADD CONSTRAINT {k} FOREIGN KEY ({c}) REFERENCES {r} ({rc}) NOT VALID;\n"
+                    ),
                 },
             ]
         }

@@ -39,8 +39,14 @@ pub fn plan(
             column,
             new_name: &new_name,
             new_type: new_type.clone(),
-            to_new: format!("CAST({{}} AS {new_type})"),
-            to_old: if old_type.is_empty() {
+            // MySQL's CAST takes only a few target types (SIGNED, CHAR, …);
+            // assigning to the column converts the value there anyway.
+            to_new: if target.dialect == crate::dialect::Dialect::Mysql {
+                "{}".into()
+            } else {
+                format!("CAST({{}} AS {new_type})")
+            },
+            to_old: if old_type.is_empty() || target.dialect == crate::dialect::Dialect::Mysql {
                 "{}".into()
             } else {
                 format!("CAST({{}} AS {old_type})")

@@ -125,8 +125,15 @@ pub fn plan(target: &Target, name: &str, m: Move<'_>) -> Result<Plan> {
             Dialect::Sqlite => {}
         }
     }
+    // SQLite adds a NOT NULL column only with a default, and cannot make it
+    // NOT NULL later: say it in the ADD COLUMN when it can be said.
+    let sqlite_not_null = if d == Dialect::Sqlite && old.not_null && old.default.is_some() {
+        " NOT NULL"
+    } else {
+        ""
+    };
     contract_down.push_str(&format!(
-        "ALTER TABLE {t} ADD COLUMN {o} {old_type}{default}{add_suffix};\n\n{}\n{}",
+        "ALTER TABLE {t} ADD COLUMN {o} {old_type}{sqlite_not_null}{default}{add_suffix};\n\n{}\n{}",
         sync.backfill(false),
         sync.create_triggers()
     ));
@@ -189,6 +196,11 @@ pub fn plan(target: &Target, name: &str, m: Move<'_>) -> Result<Plan> {
                 m.column.column
             ),
         );
+        steps.push(format!(
+            "SQLite cannot add a NOT NULL column without a default: rolling the contract back \
+             brings {} back nullable",
+            m.column.column
+        ));
     }
     Ok(Plan {
         drafts: vec![

@@ -59,6 +59,13 @@ fn needs_no_transaction(statement: &Statement, dialect: Dialect) -> bool {
                 || (matches!(first, "CREATE" | "DROP")
                     && matches!(second, "DATABASE" | "TABLESPACE"))
                 || (first == "ALTER" && second == "SYSTEM")
+                // A DO block or a procedure that commits (batched backfills)
+                // may only run outside a transaction block.
+                || first == "CALL"
+                || (first == "DO" && {
+                    let text = statement.text.to_ascii_uppercase();
+                    text.contains("COMMIT") || text.contains("ROLLBACK")
+                })
         }
         Dialect::Sqlite => matches!(first, "PRAGMA" | "VACUUM"),
         Dialect::Mysql => false,

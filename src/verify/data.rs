@@ -96,38 +96,24 @@ pub async fn capture<B: Backend>(db: &mut B, dialect: Dialect, schema: &Schema) 
         }
         return Ok(data);
     }
+    if dialect == Dialect::Postgres {
+        return capture_postgres(db, schema).await;
+    }
     let mut parts = Vec::new();
     for (key, t) in &schema.tables {
-        let mut exprs = vec![match dialect {
-            Dialect::Mysql => "CAST(COUNT(*) AS CHAR)".to_string(),
-            _ => "count(*)::text".to_string(),
-        }];
+        let mut exprs = vec!["CAST(COUNT(*) AS CHAR)".to_string()];
         for c in &t.columns {
             let q = quote(dialect, &c.name);
-            exprs.push(match dialect {
-                Dialect::Mysql => format!(
-                    "CONCAT(COUNT({q}), ':', COALESCE(SUM(CAST(CONV(SUBSTRING(MD5({q}), 1, 15), 16, 10) AS UNSIGNED)), 0))"
-                ),
-                _ => format!(
-                    "count({q})::text || ':' || coalesce(sum(('x' || substr(md5({q}::text), 1, 15))::bit(60)::bigint), 0)::text"
-                ),
-            });
+            exprs.push(format!(
+                "CONCAT(COUNT({q}), ':', COALESCE(SUM(CAST(CONV(SUBSTRING(MD5({q}), 1, 15), 16, 10) AS UNSIGNED)), 0))"
+            ));
         }
-        let body = match dialect {
-            Dialect::Mysql => format!(
-                "SELECT CAST({} AS CHAR), (SELECT CAST(CONCAT_WS(CHAR(31), {}) AS CHAR) FROM {})",
-                literal(key),
-                exprs.join(", "),
-                t.sql_name
-            ),
-            _ => format!(
-                "SELECT {}::text, (SELECT concat_ws(chr(31), {}) FROM {})",
-                literal(key),
-                exprs.join(", "),
-                t.sql_name
-            ),
-        };
-        parts.push(body);
+        parts.push(format!(
+            "SELECT CAST({} AS CHAR), (SELECT CAST(CONCAT_WS(CHAR(31), {}) AS CHAR) FROM {})",
+            literal(key),
+            exprs.join(", "),
+            t.sql_name
+        ));
     }
     let rows = db.query_texts(&parts.join(" UNION ALL "), &[]).await?;
     for r in rows {
@@ -153,6 +139,62 @@ pub async fn capture<B: Backend>(db: &mut B, dialect: Dialect, schema: &Schema) 
             );
         }
         data.insert(key, table);
+    }
+    Ok(data)
+}
+
+/// PostgreSQL: one query whose text names only the tables (each row as
+/// JSON, split into its columns), so that it stays prepared while columns
+/// come and go.
+async fn capture_postgres<B: Backend>(db: &mut B, schema: &Schema) -> DbResult<Data> {
+    let mut parts = Vec::new();
+    for (key, t) in &schema.tables {
+        let k = literal(key);
+        parts.push(format!(
+            "SELECT {k}::text, NULL::text, count(*)::text, NULL::text FROM {name}",
+            name = t.sql_name
+        ));
+        parts.push(format!(
+            "SELECT {k}::text, j.key, (count(*) FILTER (WHERE j.value <> 'null'::jsonb))::text, \
+             coalesce(sum(('x' || substr(md5(j.value::text), 1, 15))::bit(60)::bigint) \
+             FILTER (WHERE j.value <> 'null'::jsonb), 0)::text \
+             FROM {name} straddle_row, jsonb_each(to_jsonb(straddle_row)) j GROUP BY j.key",
+            name = t.sql_name
+        ));
+    }
+    let mut data = Data::new();
+    for key in schema.tables.keys() {
+        data.insert(key.clone(), TableData::default());
+    }
+    for r in db.query_texts(&parts.join(" UNION ALL "), &[]).await? {
+        let cell = |i: usize| r.get(i).cloned().flatten();
+        let Some(table) = cell(0).and_then(|k| data.get_mut(&k)) else {
+            continue;
+        };
+        let count: u64 = cell(2).and_then(|c| c.parse().ok()).unwrap_or(0);
+        match cell(1) {
+            None => table.rows = count,
+            Some(column) => {
+                table.columns.insert(
+                    column,
+                    ColumnData {
+                        values: count,
+                        checksum: cell(3).unwrap_or_default(),
+                    },
+                );
+            }
+        }
+    }
+    // Columns of empty tables hold nothing.
+    for (key, t) in &schema.tables {
+        if let Some(table) = data.get_mut(key) {
+            for c in &t.columns {
+                table.columns.entry(c.name.clone()).or_insert(ColumnData {
+                    values: 0,
+                    checksum: "0".to_string(),
+                });
+            }
+        }
     }
     Ok(data)
 }

@@ -14,6 +14,8 @@ use crate::dialect::Dialect;
 use crate::runner::PreparedStatement;
 
 /// A statement that failed.
+pub static TIMES: std::sync::Mutex<Vec<(&'static str, f64)>> = std::sync::Mutex::new(Vec::new());
+fn tick(what: &'static str, t: Instant) { TIMES.lock().unwrap().push((what, t.elapsed().as_secs_f64())); }
 struct Failure {
     /// Its index among the file's statements.
     index: usize,
@@ -77,6 +79,10 @@ fn place(m: &Planned, s: &PreparedStatement, down: bool, position: Option<usize>
     format!("{file}:{line}:{column}")
 }
 
+struct Tick2(Instant);
+impl Drop for Tick2 { fn drop(&mut self) { tick("verify_one", self.0); } }
+struct Tick(Instant);
+impl Drop for Tick { fn drop(&mut self) { tick("statements", self.0); } }
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
 }
@@ -94,6 +100,13 @@ impl<H: Hook> Engine<'_, H> {
     }
 
     async fn introspect(&mut self) -> Result<Schema, VerifyError> {
+        let t = Instant::now();
+        let r = introspect(self.db())
+            .await
+            .map_err(|e| fatal("cannot read the scratch database's schema", e));
+        tick("introspect", t);
+        return r;
+        #[allow(unreachable_code)]
         introspect(self.db())
             .await
             .map_err(|e| fatal("cannot read the scratch database's schema", e))
@@ -101,6 +114,11 @@ impl<H: Hook> Engine<'_, H> {
 
     async fn capture(&mut self, schema: &Schema) -> Result<Data, VerifyError> {
         let dialect = self.dialect;
+        let t = Instant::now();
+        let r = data::capture(self.db(), dialect, schema).await.map_err(|e| fatal("cannot read the scratch database's data", e));
+        tick("capture", t);
+        return r;
+        #[allow(unreachable_code)]
         data::capture(self.db(), dialect, schema)
             .await
             .map_err(|e| fatal("cannot read the scratch database's data", e))
@@ -113,7 +131,9 @@ impl<H: Hook> Engine<'_, H> {
         } else {
             &m.prepared.up
         };
+        let t0 = Instant::now();
         let db = self.db.as_mut().expect("the scratch connection is open");
+        let _guard = Tick(t0);
         for (index, s) in statements.iter().enumerate() {
             if s.transaction_control {
                 continue;
@@ -196,6 +216,15 @@ impl<H: Hook> Engine<'_, H> {
         Ok(ran)
     }
 
+    /// Lets the hook load what every run starts from into a new database.
+    async fn fresh_database(&mut self) -> Result<(), VerifyError> {
+        let db = self.db.as_mut().expect("the scratch connection is open");
+        self.hook
+            .fresh_database(db)
+            .await
+            .map_err(VerifyError::Database)
+    }
+
     /// Drops the scratch database, makes it again and replays the ups of
     /// the first `count` migrations (without generated rows).
     async fn rebuild(&mut self, count: usize) -> Result<(), VerifyError> {
@@ -206,6 +235,7 @@ impl<H: Hook> Engine<'_, H> {
             .await
             .map_err(|e| fatal("cannot recreate the scratch database", e))?;
         self.db = Some(db);
+        self.fresh_database().await?;
         self.seed_pending = (0..self.seed_all.len()).collect();
         let migrations = self.migrations;
         for m in &migrations[..count] {
@@ -421,6 +451,8 @@ impl<H: Hook> Engine<'_, H> {
         }
         let dialect = self.dialect;
         // Rows first: the seed's pending statements, or generated ones.
+        let tf = Instant::now();
+        let _g = Tick2(tf);
         let mut inserted = self.seed_retry().await?;
         if self.options.seed.is_none() {
             let filled = self
@@ -616,6 +648,7 @@ pub async fn run<H: Hook>(
         seed_all: Vec::new(),
         seed_pending: Vec::new(),
     };
+    engine.fresh_database().await?;
     engine.seed_start().await?;
     let mut schema = engine.introspect().await?;
     let mut data: Option<Data> = None;
@@ -677,6 +710,11 @@ pub async fn run<H: Hook>(
         }
     }
     drop(engine);
+    if std::env::var_os("STRADDLE_VERIFY_TIMING").is_some() {
+        let mut sums: std::collections::BTreeMap<&str, (f64, usize)> = Default::default();
+        for (w, t) in TIMES.lock().unwrap().iter() { let e = sums.entry(w).or_default(); e.0 += t; e.1 += 1; }
+        eprintln!("{sums:?}");
+    }
     let mut report = Report {
         dialect,
         server,
@@ -685,6 +723,8 @@ pub async fn run<H: Hook>(
         seconds: started.elapsed().as_secs_f64(),
         summary: Default::default(),
         migrations: reports,
+        source: None,
+        queries: None,
     };
     report.summarise();
     Ok(report)

@@ -37,6 +37,14 @@ impl Step {
 
 #[allow(async_fn_in_trait)]
 pub trait Hook {
+    /// On a new, empty scratch database (at the start, and again each time
+    /// verify makes it anew to replay the history), before anything else:
+    /// loads what every run starts from (`--from-url`'s copy of a schema).
+    /// `Err` stops verify (exit 2).
+    async fn fresh_database(&mut self, _db: &mut AnyBackend) -> Result<(), String> {
+        Ok(())
+    }
+
     /// Before the first up, with the schema it starts from (S0). For a
     /// contract: the new version's queries must work here.
     async fn before_up(

@@ -16,7 +16,9 @@
 //! statement before and after it runs, and the database after each up and
 //! each down, and may add problems to the migration's report.
 
+pub mod checks;
 pub mod cluster;
+pub mod copy;
 mod data;
 mod engine;
 mod hook;
@@ -24,9 +26,11 @@ mod introspect_mysql;
 mod introspect_pg;
 mod introspect_sqlite;
 mod names;
+pub mod queries;
 pub mod report;
 pub mod scratch;
 pub mod schema;
+pub mod trace;
 
 use std::path::PathBuf;
 
@@ -236,6 +240,14 @@ pub enum ProblemKind {
     NotRun,
     /// Added by a [`Hook`].
     Hook,
+    /// An expand broke a query of the old release (`--old-queries`).
+    OldQueryBroken,
+    /// A query of the new release does not prepare before its contract, or
+    /// the contract breaks it (`--new-queries`).
+    NewQueryBroken,
+    /// On the source's data (`--from-url`), a statement rewrites a table or
+    /// builds an index while holding a lock that blocks writes.
+    LongLock,
 }
 
 impl ProblemKind {
@@ -254,6 +266,9 @@ impl ProblemKind {
             ProblemKind::RowsRejected => "rows-rejected",
             ProblemKind::NotRun => "not-run",
             ProblemKind::Hook => "hook",
+            ProblemKind::OldQueryBroken => "old-query-broken",
+            ProblemKind::NewQueryBroken => "new-query-broken",
+            ProblemKind::LongLock => "long-lock",
         }
     }
 }
@@ -295,6 +310,9 @@ pub struct MigrationReport {
     pub phase: String,
     pub seconds: f64,
     pub problems: Vec<Problem>,
+    /// `--trace`: each statement of the up, its locks and rewrites.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<trace::TracedStatement>,
 }
 
 impl MigrationReport {
@@ -305,6 +323,7 @@ impl MigrationReport {
             phase: m.prepared.phase.clone(),
             seconds: 0.0,
             problems: Vec::new(),
+            trace: Vec::new(),
         }
     }
 
@@ -346,6 +365,10 @@ pub struct Summary {
     pub column_order_only: usize,
     pub data_lost: usize,
     pub not_run: usize,
+    /// Expands that broke an old release's query (`--old-queries`).
+    pub old_queries_broken: usize,
+    /// Contracts a new release's query is not ready for (`--new-queries`).
+    pub new_queries_broken: usize,
 }
 
 /// Everything verify found.
@@ -361,6 +384,12 @@ pub struct Report {
     pub seconds: f64,
     pub summary: Summary,
     pub migrations: Vec<MigrationReport>,
+    /// `--from-url`: the database whose schema was copied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<copy::SourceInfo>,
+    /// `--old-queries` / `--new-queries`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queries: Option<queries::QueriesSummary>,
 }
 
 impl Report {
@@ -388,6 +417,8 @@ impl Report {
             s.non_restoring_downs += usize::from(m.has(ProblemKind::DownNotRestoring));
             s.failing_re_ups += usize::from(m.has(ProblemKind::ReUpFailed));
             s.differing_re_ups += usize::from(m.has(ProblemKind::ReUpDiffers));
+            s.old_queries_broken += usize::from(m.has(ProblemKind::OldQueryBroken));
+            s.new_queries_broken += usize::from(m.has(ProblemKind::NewQueryBroken));
             s.data_lost += usize::from(
                 m.problems
                     .iter()

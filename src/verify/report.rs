@@ -24,6 +24,8 @@ fn headline(report: &Report) -> String {
         (s.differing_re_ups, "differing re-up"),
         (s.data_lost, "losing data"),
         (s.column_order_only, "column order only"),
+        (s.old_queries_broken, "breaking old queries"),
+        (s.new_queries_broken, "not ready for new queries"),
     ] {
         if n > 0 {
             details.push(format!("{n} {what}"));
@@ -90,6 +92,7 @@ pub fn human(report: &Report, verbose: bool) -> String {
             human_problem(&mut out, p);
         }
     }
+    out.push_str(&super::checks::human(report));
     let _ = writeln!(out, "\n{}", headline(report));
     out
 }
@@ -129,6 +132,7 @@ pub fn markdown(report: &Report) -> String {
             out,
             "Every migration rolls back and forward again to the same schema."
         );
+        out.push_str(&super::checks::markdown(report));
         return out;
     }
     let _ = writeln!(out, "| migration | phase | result | problems |");
@@ -183,5 +187,6 @@ pub fn markdown(report: &Report) -> String {
         }
         let _ = writeln!(out, "\n</details>");
     }
+    out.push_str(&super::checks::markdown(report));
     out
 }

@@ -123,7 +123,10 @@ pub fn assert_dropped(url: &str, report: &serde_json::Value) {
     assert!(!exists, "scratch database {name} was left behind");
     // And it is not reachable any more either.
     let gone = runtime().block_on(async { connect(&with_database(&admin, name), false).await });
-    assert!(gone.is_err(), "scratch database {name} still accepts connections");
+    assert!(
+        gone.is_err(),
+        "scratch database {name} still accepts connections"
+    );
 }
 
 fn kinds(report: &serde_json::Value) -> Vec<(String, String)> {

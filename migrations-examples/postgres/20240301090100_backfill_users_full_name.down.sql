@@ -1,3 +1,0 @@
--- no-transaction
--- Nothing to undo: the backfill changes no structure, and the values it
--- copied are dropped with full_name by the down of 20240301090000.
