@@ -14,8 +14,9 @@
 //!
 //! The statements concerned: on PostgreSQL `ALTER TABLE` (all forms except
 //! `VALIDATE CONSTRAINT` and storage parameters), `DROP TABLE`, `TRUNCATE`,
-//! `CREATE INDEX` and `DROP INDEX` without `CONCURRENTLY`, `CREATE`/`DROP
-//! TRIGGER`, `LOCK TABLE`, `REINDEX` without `CONCURRENTLY`, `VACUUM FULL`,
+//! `CREATE INDEX` and `DROP INDEX` without `CONCURRENTLY`, `CREATE TABLE`
+//! with a foreign key to an existing table (SHARE ROW EXCLUSIVE on that
+//! table), `CREATE`/`DROP TRIGGER`, `LOCK TABLE`, `REINDEX` without `CONCURRENTLY`, `VACUUM FULL`,
 //! `CLUSTER`, `REFRESH MATERIALIZED VIEW` without `CONCURRENTLY`, `ATTACH` /
 //! `DETACH PARTITION`; on MySQL and MariaDB every `ALTER TABLE`, `CREATE` /
 //! `DROP INDEX`, `DROP TABLE`, `TRUNCATE`, `RENAME TABLE` and `CREATE` / `DROP
@@ -270,6 +271,29 @@ fn postgres_wait(statement: &Statement, catalog: &Catalog) -> Option<Wait> {
                 None => vec![Target::Everything],
             },
         )),
+        // A new table's foreign keys take SHARE ROW EXCLUSIVE on the tables
+        // they reference, which may be busy.
+        Ast::CreateTable(create) => {
+            let columns = create.columns.iter().flat_map(|c| &c.options);
+            let inline = columns.filter_map(|o| match &o.option {
+                sqlparser::ast::ColumnOption::ForeignKey(fk) => Some(object_key(&fk.foreign_table)),
+                _ => None,
+            });
+            let table_level = create.constraints.iter().filter_map(|c| match c {
+                sqlparser::ast::TableConstraint::ForeignKey(fk) => {
+                    Some(object_key(&fk.foreign_table))
+                }
+                _ => None,
+            });
+            let referenced: Vec<String> = inline.chain(table_level).collect();
+            (!referenced.is_empty()).then(|| {
+                wait(
+                    "CREATE TABLE … REFERENCES",
+                    SHARE_ROW_EXCLUSIVE,
+                    tables(referenced),
+                )
+            })
+        }
         Ast::CreateIndex(index) if !index.concurrently => Some(wait(
             "CREATE INDEX",
             SHARE,

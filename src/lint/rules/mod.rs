@@ -18,6 +18,7 @@ pub mod drop_column;
 pub mod drop_database;
 pub mod drop_default;
 pub mod drop_index_non_concurrently;
+pub mod drop_not_null;
 pub mod drop_schema;
 pub mod drop_table;
 pub mod drop_type;
