@@ -143,58 +143,38 @@ pub async fn capture<B: Backend>(db: &mut B, dialect: Dialect, schema: &Schema) 
     Ok(data)
 }
 
-/// PostgreSQL: one query whose text names only the tables (each row as
-/// JSON, split into its columns), so that it stays prepared while columns
-/// come and go.
+/// PostgreSQL: one query per table, whose text changes only when the
+/// table's columns do, so that its plan stays prepared across migrations
+/// (one query over every table would be planned again after each DDL).
 async fn capture_postgres<B: Backend>(db: &mut B, schema: &Schema) -> DbResult<Data> {
-    let mut parts = Vec::new();
-    for (key, t) in &schema.tables {
-        let k = literal(key);
-        parts.push(format!(
-            "SELECT {k}::text, NULL::text, count(*)::text, NULL::text FROM {name}",
-            name = t.sql_name
-        ));
-        parts.push(format!(
-            "SELECT {k}::text, j.key, (count(*) FILTER (WHERE j.value <> 'null'::jsonb))::text, \
-             coalesce(sum(('x' || substr(md5(j.value::text), 1, 15))::bit(60)::bigint) \
-             FILTER (WHERE j.value <> 'null'::jsonb), 0)::text \
-             FROM {name} straddle_row, jsonb_each(to_jsonb(straddle_row)) j GROUP BY j.key",
-            name = t.sql_name
-        ));
-    }
     let mut data = Data::new();
-    for key in schema.tables.keys() {
-        data.insert(key.clone(), TableData::default());
-    }
-    for r in db.query_texts(&parts.join(" UNION ALL "), &[]).await? {
-        let cell = |i: usize| r.get(i).cloned().flatten();
-        let Some(table) = cell(0).and_then(|k| data.get_mut(&k)) else {
-            continue;
-        };
-        let count: u64 = cell(2).and_then(|c| c.parse().ok()).unwrap_or(0);
-        match cell(1) {
-            None => table.rows = count,
-            Some(column) => {
-                table.columns.insert(
-                    column,
-                    ColumnData {
-                        values: count,
-                        checksum: cell(3).unwrap_or_default(),
-                    },
-                );
-            }
-        }
-    }
-    // Columns of empty tables hold nothing.
     for (key, t) in &schema.tables {
-        if let Some(table) = data.get_mut(key) {
-            for c in &t.columns {
-                table.columns.entry(c.name.clone()).or_insert(ColumnData {
-                    values: 0,
-                    checksum: "0".to_string(),
-                });
-            }
+        let mut exprs = vec!["count(*)::text".to_string()];
+        for c in &t.columns {
+            let q = quote(Dialect::Postgres, &c.name);
+            exprs.push(format!(
+                "count({q})::text || ':' || coalesce(sum(('x' || substr(md5({q}::text), 1, 15))::bit(60)::bigint), 0)::text"
+            ));
         }
+        let sql = format!("SELECT {} FROM {}", exprs.join(", "), t.sql_name);
+        let row = db.query_texts(&sql, &[]).await?.into_iter().next().unwrap_or_default();
+        let mut cells = row.into_iter().map(Option::unwrap_or_default);
+        let mut table = TableData {
+            rows: cells.next().and_then(|c| c.parse().ok()).unwrap_or(0),
+            ..TableData::default()
+        };
+        for c in &t.columns {
+            let cell = cells.next().unwrap_or_default();
+            let (values, checksum) = cell.split_once(':').unwrap_or(("0", "0"));
+            table.columns.insert(
+                c.name.clone(),
+                ColumnData {
+                    values: values.parse().unwrap_or(0),
+                    checksum: checksum.to_string(),
+                },
+            );
+        }
+        data.insert(key.clone(), table);
     }
     Ok(data)
 }

@@ -600,14 +600,19 @@ pub fn describe_size(size: &Size) -> String {
 
 pub fn human_count(n: i64) -> String {
     let f = n as f64;
-    if n < 1000 {
-        n.to_string()
+    let (value, unit) = if n < 1000 {
+        return n.to_string();
     } else if n < 1_000_000 {
-        format!("{:.1} k", f / 1e3)
+        (f / 1e3, "k")
     } else if n < 1_000_000_000 {
-        format!("{:.1} M", f / 1e6)
+        (f / 1e6, "M")
     } else {
-        format!("{:.1} G", f / 1e9)
+        (f / 1e9, "G")
+    };
+    if value < 10.0 {
+        format!("{value:.1} {unit}")
+    } else {
+        format!("{value:.0} {unit}")
     }
 }
 
@@ -677,7 +682,7 @@ fn rows(trace: &[TracedStatement], with_sizes: bool) -> Vec<Row> {
             let (place, statement, t) = head(true);
             let lock = match &s.note {
                 Some(n) => n.clone(),
-                None if s.locks_traced => "no lock on an existing relation".to_string(),
+                None if s.locks_traced => "no new lock".to_string(),
                 None => String::new(),
             };
             out.push(Row {
@@ -882,6 +887,8 @@ mod tests {
         assert_eq!(human_bytes(40 * 1024 * 1024 * 1024), "40 GiB");
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(human_count(1_234_567), "1.2 M");
+        assert_eq!(human_count(200_000), "200 k");
+        assert_eq!(human_count(999), "999");
         let size = Size {
             rows: Some(12),
             bytes: Some(16384),
