@@ -42,7 +42,14 @@ fn markdown_and_human_reports_show_the_diff_and_the_place() {
 fn fail_fast_stops_at_the_first_failure() {
     let dir = fixtures(Dialect::Sqlite).join("fail-down-failed");
     let out = std::process::Command::new(BIN)
-        .args(["verify", "--dialect", "sqlite", "--format", "json", "--fail-fast"])
+        .args([
+            "verify",
+            "--dialect",
+            "sqlite",
+            "--format",
+            "json",
+            "--fail-fast",
+        ])
         .arg(&dir)
         .output()
         .unwrap();

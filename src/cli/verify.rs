@@ -50,6 +50,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
 
+    /// SQL run on every scratch connection first, as the application's own
+    /// migration runner does (e.g. `SET FOREIGN_KEY_CHECKS = 0`); repeatable.
+    #[arg(long, value_name = "SQL")]
+    pub session_sql: Vec<String>,
+
     /// Generated rows per table before each migration (0: none).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub rows: u64,
@@ -226,6 +231,7 @@ pub fn run(args: VerifyArgs, config: &Config) -> Result<u8> {
         fail_fast: args.fail_fast,
         rows: args.rows,
         seed,
+        session: args.session_sql.clone(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

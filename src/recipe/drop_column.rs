@@ -44,7 +44,8 @@ pub fn plan(target: &Target, name: &str, column: &Column) -> Result<Plan> {
         (true, Dialect::Postgres) => (
             format!(
                 "-- The next version stops writing {c}: it must not be required any more.\n\
-                 {lock}ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;\n"
+                 {lock}-- straddle:allow drop-not-null -- the next version stops writing {c}; the running one must read NULL there until the contract\n\
+                 ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;\n"
             ),
             format!(
                 "-- Fails if rows without {c} were written since the expand: fill them first.\n\
@@ -54,6 +55,7 @@ pub fn plan(target: &Target, name: &str, column: &Column) -> Result<Plan> {
         (true, Dialect::Mysql) => (
             format!(
                 "-- The next version stops writing {c}: it must not be required any more.\n\
+                 -- straddle:allow drop-not-null -- the next version stops writing {c}; the running one must read NULL there until the contract\n\
                  ALTER TABLE {t} MODIFY COLUMN {c} {ty} NULL, ALGORITHM=INPLACE, LOCK=NONE;\n"
             ),
             format!(
@@ -108,6 +110,16 @@ pub fn plan(target: &Target, name: &str, column: &Column) -> Result<Plan> {
             column.table, column.column
         ),
     );
+    if must_relax && d != Dialect::Sqlite {
+        steps.insert(
+            0,
+            format!(
+                "the expand makes {} nullable: rows the next version inserts leave it NULL, so \
+                 the running version must cope with NULL there (check before you deploy)",
+                column.column
+            ),
+        );
+    }
     steps.push(
         "straddle migrate contract: once the rollout is complete and no old instance is left, \
          drops the column (back it up first if its data may matter later)"

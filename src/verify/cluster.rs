@@ -164,7 +164,9 @@ impl Cluster {
         );
         cluster.run(
             "pg_ctl",
-            &["-D", &data, "-l", &log, "-w", "-t", "60", "-o", &options, "start"],
+            &[
+                "-D", &data, "-l", &log, "-w", "-t", "60", "-o", &options, "start",
+            ],
         )?;
         cluster.running = true;
         Ok(cluster)

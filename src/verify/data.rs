@@ -157,7 +157,12 @@ async fn capture_postgres<B: Backend>(db: &mut B, schema: &Schema) -> DbResult<D
             ));
         }
         let sql = format!("SELECT {} FROM {}", exprs.join(", "), t.sql_name);
-        let row = db.query_texts(&sql, &[]).await?.into_iter().next().unwrap_or_default();
+        let row = db
+            .query_texts(&sql, &[])
+            .await?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
         let mut cells = row.into_iter().map(Option::unwrap_or_default);
         let mut table = TableData {
             rows: cells.next().and_then(|c| c.parse().ok()).unwrap_or(0),
@@ -258,7 +263,8 @@ pub fn compare(before: &Data, after: &Data) -> DataChanges {
                     ));
                 }
                 Some(d) if new.rows == old.rows && d.checksum != c.checksum => {
-                    out.changed.push(format!("column {name}.{col}: values changed"));
+                    out.changed
+                        .push(format!("column {name}.{col}: values changed"));
                 }
                 _ => {}
             }
@@ -317,7 +323,9 @@ fn uuid() -> String {
 
 impl Filler {
     pub fn new(rows: u64) -> Filler {
-        let salt: String = (0..6).map(|_| fastrand::lowercase()).collect();
+        // Digits: a valid text, but also a valid number and JSON value when
+        // a later migration casts the column.
+        let salt = fastrand::u32(1000..10000).to_string();
         Filler {
             rows,
             salt,
@@ -351,8 +359,7 @@ impl Filler {
                     'B' => Some(if i % 2 == 1 { "true" } else { "false" }.to_string()),
                     'N' => Some(i.to_string()),
                     'S' => {
-                        let max = if base.starts_with("character") || base.starts_with("bpchar")
-                        {
+                        let max = if base.starts_with("character") || base.starts_with("bpchar") {
                             type_length(&ty)
                         } else {
                             None
@@ -372,7 +379,8 @@ impl Filler {
                         "json" | "jsonb" => Some(format!("'{{\"straddle\": {i}}}'")),
                         "bytea" => Some(format!("'\\x{i:02x}'")),
                         "xml" => Some("'<straddle/>'".to_string()),
-                        "tsvector" => Some("''".to_string()),
+                        "tsvector" | "hstore" => Some("''".to_string()),
+                        "ltree" => Some(literal(&self.text(i, None))),
                         _ => None,
                     },
                     'I' => Some(if base == "cidr" {
@@ -398,12 +406,9 @@ impl Filler {
                 "bit" => Some("b'1'".to_string()),
                 "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" => {
                     let max = type_length(&ty);
-                    // A JSON string is also valid text: MariaDB's JSON
-                    // columns are text with a json_valid() check.
-                    Some(match max {
-                        Some(n) if n < 4 => literal(&self.text(i, Some(n))),
-                        _ => literal(&format!("\"{}\"", self.text(i, max.map(|n| n - 2)))),
-                    })
+                    // Digits are also valid JSON: MariaDB's JSON columns are
+                    // text with a json_valid() check.
+                    Some(literal(&self.text(i, max)))
                 }
                 "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => {
                     Some(literal(&self.text(i, type_length(&ty))))
@@ -417,15 +422,13 @@ impl Filler {
                 "inet4" => Some(format!("'10.0.0.{i}'")),
                 "inet6" => Some(format!("'::{i}'")),
                 "enum" => {
-                    let labels: Vec<String> = c
-                        .ty
-                        .trim_start_matches("enum(")
-                        .trim_end_matches(')')
-                        .split(',')
-                        .map(|l| l.trim().trim_matches('\'').replace("''", "'"))
-                        .collect();
-                    (!labels.is_empty())
-                        .then(|| literal(&labels[(i as usize - 1) % labels.len()]))
+                    let labels: Vec<String> =
+                        c.ty.trim_start_matches("enum(")
+                            .trim_end_matches(')')
+                            .split(',')
+                            .map(|l| l.trim().trim_matches('\'').replace("''", "'"))
+                            .collect();
+                    (!labels.is_empty()).then(|| literal(&labels[(i as usize - 1) % labels.len()]))
                 }
                 "set" => Some("''".to_string()),
                 _ => None,
@@ -463,22 +466,15 @@ impl Filler {
         }
     }
 
-    fn column_value(
-        &self,
-        dialect: Dialect,
-        schema: &Schema,
-        key: &str,
-        t: &Table,
-        c: &Column,
-        i: u64,
-        counts: &BTreeMap<String, u64>,
-    ) -> Value {
+    fn column_value(&self, at: &Filling<'_>, key: &str, t: &Table, c: &Column, i: u64) -> Value {
+        let (dialect, schema, counts) = (at.dialect, at.schema, at.counts);
         if c.automatic {
             return Value::Default;
         }
-        let fk = t.constraints.iter().find(|k| {
-            k.kind == ConstraintKind::Foreign && k.columns.iter().any(|n| n == &c.name)
-        });
+        let fk = t
+            .constraints
+            .iter()
+            .find(|k| k.kind == ConstraintKind::Foreign && k.columns.iter().any(|n| n == &c.name));
         if let Some(k) = fk
             && let Some((target, ref_cols)) = &k.references
         {
@@ -493,7 +489,10 @@ impl Filler {
                 return null_or(format!("column {} references its own table", c.name));
             }
             let Some(target_table) = schema.tables.get(target) else {
-                return null_or(format!("column {} references unknown table {target}", c.name));
+                return null_or(format!(
+                    "column {} references unknown table {target}",
+                    c.name
+                ));
             };
             let rows = counts.get(target).copied().unwrap_or(0);
             if rows == 0 {
@@ -597,7 +596,12 @@ impl Filler {
                 let mut cols = Vec::new();
                 let mut vals = Vec::new();
                 for c in &t.columns {
-                    match self.column_value(dialect, schema, &key, t, c, i, &counts) {
+                    let at = Filling {
+                        dialect,
+                        schema,
+                        counts: &counts,
+                    };
+                    match self.column_value(&at, &key, t, c, i) {
                         Value::Sql(v) => {
                             cols.push(quote(dialect, &c.name));
                             vals.push(v);
@@ -625,7 +629,18 @@ impl Filler {
                         vals.join(", ")
                     )
                 };
-                match db.execute(&sql).await {
+                let mut result = db.execute(&sql).await;
+                if dialect == Dialect::Postgres
+                    && result
+                        .as_ref()
+                        .is_err_and(|e| e.message.contains("when preparing the plan"))
+                {
+                    // A trigger's plan cached in this session before a
+                    // column changed type: plan again and retry.
+                    db.execute("DISCARD PLANS").await?;
+                    result = db.execute(&sql).await;
+                }
+                match result {
                     Ok(()) => {
                         *counts.entry(key.clone()).or_insert(0) += 1;
                         filled.inserted += 1;
@@ -656,15 +671,22 @@ pub async fn clear<B: Backend>(db: &mut B, dialect: Dialect, schema: &Schema) ->
     }
     match dialect {
         Dialect::Postgres => {
-            let names: Vec<&str> = schema.tables.values().map(|t| t.sql_name.as_str()).collect();
-            db.execute(&format!("TRUNCATE {} CASCADE", names.join(", ")))
-                .await
+            let names: Vec<&str> = schema
+                .tables
+                .values()
+                .map(|t| t.sql_name.as_str())
+                .collect();
+            db.execute(&format!(
+                "TRUNCATE {} RESTART IDENTITY CASCADE",
+                names.join(", ")
+            ))
+            .await
         }
         Dialect::Mysql => {
             db.execute("SET FOREIGN_KEY_CHECKS = 0").await?;
             let mut result = Ok(());
             for t in schema.tables.values() {
-                if let Err(e) = db.execute(&format!("DELETE FROM {}", t.sql_name)).await {
+                if let Err(e) = db.execute(&format!("TRUNCATE TABLE {}", t.sql_name)).await {
                     result = Err(e);
                     break;
                 }
@@ -679,9 +701,20 @@ pub async fn clear<B: Backend>(db: &mut B, dialect: Dialect, schema: &Schema) ->
                     db.execute(&format!("DELETE FROM {}", t.sql_name)).await?;
                 }
             }
+            // Restart AUTOINCREMENT counters too (the table exists only when
+            // some table uses AUTOINCREMENT).
+            let _ = db.execute("DELETE FROM sqlite_sequence").await;
             Ok(())
         }
     }
+}
+
+/// What every column of a fill needs to know: the dialect, the schema and the
+/// rows each table holds so far.
+struct Filling<'a> {
+    dialect: Dialect,
+    schema: &'a Schema,
+    counts: &'a BTreeMap<String, u64>,
 }
 
 #[cfg(test)]
@@ -702,9 +735,12 @@ mod tests {
             "users".into(),
             TableData {
                 rows: 3,
-                columns: [("id".to_string(), col(3, "1")), ("email".to_string(), col(3, "2"))]
-                    .into_iter()
-                    .collect(),
+                columns: [
+                    ("id".to_string(), col(3, "1")),
+                    ("email".to_string(), col(3, "2")),
+                ]
+                .into_iter()
+                .collect(),
             },
         );
         // A renamed column keeps its values: nothing lost.

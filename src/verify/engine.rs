@@ -14,8 +14,6 @@ use crate::dialect::Dialect;
 use crate::runner::PreparedStatement;
 
 /// A statement that failed.
-pub static TIMES: std::sync::Mutex<Vec<(&'static str, f64)>> = std::sync::Mutex::new(Vec::new());
-fn tick(what: &'static str, t: Instant) { TIMES.lock().unwrap().push((what, t.elapsed().as_secs_f64())); }
 struct Failure {
     /// Its index among the file's statements.
     index: usize,
@@ -79,10 +77,6 @@ fn place(m: &Planned, s: &PreparedStatement, down: bool, position: Option<usize>
     format!("{file}:{line}:{column}")
 }
 
-struct Tick2(Instant);
-impl Drop for Tick2 { fn drop(&mut self) { tick("verify_one", self.0); } }
-struct Tick(Instant);
-impl Drop for Tick { fn drop(&mut self) { tick("statements", self.0); } }
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
 }
@@ -100,13 +94,6 @@ impl<H: Hook> Engine<'_, H> {
     }
 
     async fn introspect(&mut self) -> Result<Schema, VerifyError> {
-        let t = Instant::now();
-        let r = introspect(self.db())
-            .await
-            .map_err(|e| fatal("cannot read the scratch database's schema", e));
-        tick("introspect", t);
-        return r;
-        #[allow(unreachable_code)]
         introspect(self.db())
             .await
             .map_err(|e| fatal("cannot read the scratch database's schema", e))
@@ -114,11 +101,6 @@ impl<H: Hook> Engine<'_, H> {
 
     async fn capture(&mut self, schema: &Schema) -> Result<Data, VerifyError> {
         let dialect = self.dialect;
-        let t = Instant::now();
-        let r = data::capture(self.db(), dialect, schema).await.map_err(|e| fatal("cannot read the scratch database's data", e));
-        tick("capture", t);
-        return r;
-        #[allow(unreachable_code)]
         data::capture(self.db(), dialect, schema)
             .await
             .map_err(|e| fatal("cannot read the scratch database's data", e))
@@ -131,9 +113,7 @@ impl<H: Hook> Engine<'_, H> {
         } else {
             &m.prepared.up
         };
-        let t0 = Instant::now();
         let db = self.db.as_mut().expect("the scratch connection is open");
-        let _guard = Tick(t0);
         for (index, s) in statements.iter().enumerate() {
             if s.transaction_control {
                 continue;
@@ -166,6 +146,17 @@ impl<H: Hook> Engine<'_, H> {
                 .iter()
                 .chain(&m.prepared.down)
                 .any(|s| s.needs_no_transaction)
+    }
+
+    /// The `--session-sql` statements, on a new connection.
+    async fn session(&mut self) -> Result<(), VerifyError> {
+        let statements = self.options.session.clone();
+        for sql in statements {
+            self.db().execute(&sql).await.map_err(|e| {
+                VerifyError::Database(format!("--session-sql `{sql}`: {}", e.message))
+            })?;
+        }
+        Ok(())
     }
 
     async fn seed_start(&mut self) -> Result<(), VerifyError> {
@@ -216,15 +207,6 @@ impl<H: Hook> Engine<'_, H> {
         Ok(ran)
     }
 
-    /// Lets the hook load what every run starts from into a new database.
-    async fn fresh_database(&mut self) -> Result<(), VerifyError> {
-        let db = self.db.as_mut().expect("the scratch connection is open");
-        self.hook
-            .fresh_database(db)
-            .await
-            .map_err(VerifyError::Database)
-    }
-
     /// Drops the scratch database, makes it again and replays the ups of
     /// the first `count` migrations (without generated rows).
     async fn rebuild(&mut self, count: usize) -> Result<(), VerifyError> {
@@ -235,7 +217,12 @@ impl<H: Hook> Engine<'_, H> {
             .await
             .map_err(|e| fatal("cannot recreate the scratch database", e))?;
         self.db = Some(db);
-        self.fresh_database().await?;
+        self.session().await?;
+        let db = self.db.as_mut().expect("the scratch connection is open");
+        self.hook
+            .fresh_database(db)
+            .await
+            .map_err(VerifyError::Database)?;
         self.seed_pending = (0..self.seed_all.len()).collect();
         let migrations = self.migrations;
         for m in &migrations[..count] {
@@ -451,8 +438,6 @@ impl<H: Hook> Engine<'_, H> {
         }
         let dialect = self.dialect;
         // Rows first: the seed's pending statements, or generated ones.
-        let tf = Instant::now();
-        let _g = Tick2(tf);
         let mut inserted = self.seed_retry().await?;
         if self.options.seed.is_none() {
             let filled = self
@@ -466,11 +451,8 @@ impl<H: Hook> Engine<'_, H> {
                 .await
                 .map_err(|e| fatal("cannot fill the tables", e))?;
             for s in filled.skipped {
-                rep.problems.push(Problem::new(
-                    ProblemKind::TableNotFilled,
-                    Severity::Note,
-                    s,
-                ));
+                rep.problems
+                    .push(Problem::new(ProblemKind::TableNotFilled, Severity::Note, s));
             }
             inserted |= filled.inserted > 0;
         }
@@ -648,7 +630,15 @@ pub async fn run<H: Hook>(
         seed_all: Vec::new(),
         seed_pending: Vec::new(),
     };
-    engine.fresh_database().await?;
+    engine.session().await?;
+    {
+        let db = engine.db.as_mut().expect("the scratch connection is open");
+        engine
+            .hook
+            .fresh_database(db)
+            .await
+            .map_err(VerifyError::Database)?;
+    }
     engine.seed_start().await?;
     let mut schema = engine.introspect().await?;
     let mut data: Option<Data> = None;
@@ -678,10 +668,7 @@ pub async fn run<H: Hook>(
                 .verify_one(index, m, &mut rep, schema.clone(), d0)
                 .await?
             {
-                Next::Go {
-                    schema: s,
-                    data: d,
-                } => {
+                Next::Go { schema: s, data: d } => {
                     schema = s;
                     data = d;
                 }
@@ -710,11 +697,6 @@ pub async fn run<H: Hook>(
         }
     }
     drop(engine);
-    if std::env::var_os("STRADDLE_VERIFY_TIMING").is_some() {
-        let mut sums: std::collections::BTreeMap<&str, (f64, usize)> = Default::default();
-        for (w, t) in TIMES.lock().unwrap().iter() { let e = sums.entry(w).or_default(); e.0 += t; e.1 += 1; }
-        eprintln!("{sums:?}");
-    }
     let mut report = Report {
         dialect,
         server,

@@ -378,7 +378,8 @@ pub async fn introspect<B: Backend>(db: &mut B) -> DbResult<Schema> {
             if deptype == "i" {
                 continue; // identity: shown on the column
             }
-            let shown = match pg_generated(&r[2], table, Some(std::slice::from_ref(column)), "seq") {
+            let shown = match pg_generated(&r[2], table, Some(std::slice::from_ref(column)), "seq")
+            {
                 Some(base) => {
                     let shown = format!("{base}{GENERATED}");
                     sequence_names.insert(r[2].clone(), shown.clone());
@@ -405,7 +406,12 @@ pub async fn introspect<B: Backend>(db: &mut B) -> DbResult<Schema> {
         let ids: Vec<&str> = r[7].split('/').collect();
         let identity = ids.first().copied().unwrap_or("");
         let generated = ids.get(1).copied().unwrap_or("");
-        let mut default = (!r[6].is_empty()).then(|| r[6].clone());
+        // `DEFAULT CURRENT_TIMESTAMP` and `DEFAULT now()` are the same
+        // function; the catalog prints them as written.
+        let mut default = (!r[6].is_empty()).then(|| match r[6].as_str() {
+            "CURRENT_TIMESTAMP" => "now()".to_string(),
+            other => other.to_string(),
+        });
         let mut extra = Vec::new();
         match identity {
             "a" => extra.push("generated always as identity".to_string()),
@@ -467,7 +473,10 @@ pub async fn introspect<B: Backend>(db: &mut B) -> DbResult<Schema> {
         let relname = &r[2];
         let cols = split31(&r[6]);
         let (kind, generated) = match r[4].as_str() {
-            "p" => (ConstraintKind::Primary, pg_generated(&r[3], relname, None, "pkey")),
+            "p" => (
+                ConstraintKind::Primary,
+                pg_generated(&r[3], relname, None, "pkey"),
+            ),
             "u" => (
                 ConstraintKind::Unique,
                 pg_generated(&r[3], relname, Some(&cols), "key"),

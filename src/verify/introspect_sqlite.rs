@@ -9,6 +9,10 @@ use super::names::{GENERATED, sqlite_generated_index};
 use super::schema::{Column, Constraint, ConstraintKind, Schema, Table, collapse};
 use crate::db::{Backend, DbResult};
 
+/// (table, foreign key id) → (referenced table, columns, referenced
+/// columns, actions), gathered from `pragma_foreign_key_list` rows.
+type ForeignKeys = BTreeMap<(String, String), (String, Vec<String>, Vec<String>, String)>;
+
 const SKIP: &str = "('straddle_migrations', '_sqlx_migrations', '__diesel_schema_migrations')";
 
 type Row = Vec<String>;
@@ -64,7 +68,8 @@ fn tokens(sql: &str) -> Vec<String> {
             out.push(chars[start..i].iter().collect());
         } else if c.is_alphanumeric() || c == '_' || c == '$' {
             let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
             {
                 i += 1;
             }
@@ -133,7 +138,10 @@ fn table_clauses(sql: &str) -> (Vec<String>, Vec<String>) {
         .iter()
         .map(|t| t.to_ascii_lowercase())
         .collect();
-    if tail.windows(2).any(|w| w[0] == "without" && w[1] == "rowid") {
+    if tail
+        .windows(2)
+        .any(|w| w[0] == "without" && w[1] == "rowid")
+    {
         options.push("without rowid".to_string());
     }
     if tail.iter().any(|t| t == "strict") {
@@ -211,9 +219,8 @@ pub async fn introspect<B: Backend>(db: &mut B) -> DbResult<Schema> {
         }
     }
 
-    let filter = format!(
-        "m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT IN {SKIP}"
-    );
+    let filter =
+        format!("m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT IN {SKIP}");
     let cols = rows(
         db,
         &format!(
@@ -226,7 +233,9 @@ pub async fn introspect<B: Backend>(db: &mut B) -> DbResult<Schema> {
     for r in &cols {
         let pk: i64 = r[6].parse().unwrap_or(0);
         if pk > 0 {
-            pks.entry(r[0].clone()).or_default().push((pk, r[2].clone()));
+            pks.entry(r[0].clone())
+                .or_default()
+                .push((pk, r[2].clone()));
         }
     }
     for r in cols {
@@ -236,10 +245,8 @@ pub async fn introspect<B: Backend>(db: &mut B) -> DbResult<Schema> {
         let ty = collapse(&r[3]).to_ascii_uppercase();
         let hidden: i64 = r[7].parse().unwrap_or(0);
         let table_pk = pks.get(&r[0]).map(Vec::len).unwrap_or(0);
-        let rowid_alias = ty == "INTEGER"
-            && r[6] == "1"
-            && table_pk == 1
-            && !t.options.contains("without rowid");
+        let rowid_alias =
+            ty == "INTEGER" && r[6] == "1" && table_pk == 1 && !t.options.contains("without rowid");
         let mut extra = Vec::new();
         if hidden == 2 || hidden == 3 {
             extra.push("generated".to_string());
@@ -336,8 +343,7 @@ pub async fn introspect<B: Backend>(db: &mut B) -> DbResult<Schema> {
         ),
     )
     .await?;
-    let mut foreign: BTreeMap<(String, String), (String, Vec<String>, Vec<String>, String)> =
-        BTreeMap::new();
+    let mut foreign: ForeignKeys = BTreeMap::new();
     for r in fks {
         let entry = foreign
             .entry((r[0].clone(), r[1].clone()))
@@ -356,7 +362,11 @@ pub async fn introspect<B: Backend>(db: &mut B) -> DbResult<Schema> {
         schema
             .tables
             .get(table)
-            .and_then(|t| t.constraints.iter().find(|k| k.kind == ConstraintKind::Primary))
+            .and_then(|t| {
+                t.constraints
+                    .iter()
+                    .find(|k| k.kind == ConstraintKind::Primary)
+            })
             .map(|k| k.columns.clone())
             .unwrap_or_default()
     };

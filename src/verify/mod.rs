@@ -28,8 +28,8 @@ mod introspect_sqlite;
 mod names;
 pub mod queries;
 pub mod report;
-pub mod scratch;
 pub mod schema;
+pub mod scratch;
 pub mod trace;
 
 use std::path::PathBuf;
@@ -39,8 +39,8 @@ use serde::Serialize;
 pub use data::{ColumnData, Data, DataChanges, TableData};
 pub use engine::run;
 pub use hook::{Hook, NoHook, Step};
-pub use scratch::{Scratch, ScratchError};
 pub use schema::{Comparison, Schema};
+pub use scratch::{Scratch, ScratchError};
 
 use crate::db::{AnyBackend, Backend, DbResult};
 use crate::dialect::Dialect;
@@ -73,6 +73,10 @@ pub struct VerifyOptions {
     pub rows: u64,
     /// SQL run at the start (replaces the generated rows).
     pub seed: Option<Seed>,
+    /// Statements run on every scratch connection before anything else,
+    /// the way the application's own migration runner prepares its session
+    /// (`SET FOREIGN_KEY_CHECKS = 0`, `PRAGMA foreign_keys = OFF`).
+    pub session: Vec<String>,
 }
 
 impl Default for VerifyOptions {
@@ -81,6 +85,7 @@ impl Default for VerifyOptions {
             fail_fast: false,
             rows: 3,
             seed: None,
+            session: Vec::new(),
         }
     }
 }
@@ -134,10 +139,7 @@ pub fn plan(set: &MigrationSet, dialect: Dialect) -> Vec<Planned> {
     set.migrations
         .iter()
         .map(|m| {
-            let contract = matches!(
-                crate::phase::effective_phase(m),
-                Phase::Contract { .. }
-            );
+            let contract = matches!(crate::phase::effective_phase(m), Phase::Contract { .. });
             let data_loss_allowed = allows_data_loss(m, dialect);
             match prepare(m, dialect) {
                 Ok(prepared) => Planned {
@@ -341,7 +343,11 @@ impl MigrationReport {
             "not-run"
         } else if self.failed() {
             "failed"
-        } else if self.problems.iter().any(|p| p.severity == Severity::Warning) {
+        } else if self
+            .problems
+            .iter()
+            .any(|p| p.severity == Severity::Warning)
+        {
             "warning"
         } else {
             "ok"

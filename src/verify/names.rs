@@ -50,7 +50,12 @@ pub fn pg_object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
 /// `columns` with `label` (`pkey`, `key`, `fkey`, `check`, `excl`, `idx`,
 /// `seq`), including the numbered variants it picks on a conflict
 /// (`label1`, `label2`…). Returns the unnumbered name.
-pub fn pg_generated(name: &str, table: &str, columns: Option<&[String]>, label: &str) -> Option<String> {
+pub fn pg_generated(
+    name: &str,
+    table: &str,
+    columns: Option<&[String]>,
+    label: &str,
+) -> Option<String> {
     let joined = columns.map(|c| c.join("_"));
     let base = pg_object_name(table, joined.as_deref(), label);
     if name == base {
@@ -110,7 +115,9 @@ pub fn mysql_generated_check(name: &str, table: &str, table_columns: &[String]) 
     {
         return Some("CONSTRAINT".to_string());
     }
-    if let Some(rest) = name.strip_prefix(table).and_then(|r| r.strip_prefix("_chk_"))
+    if let Some(rest) = name
+        .strip_prefix(table)
+        .and_then(|r| r.strip_prefix("_chk_"))
         && digits(rest)
     {
         return Some(format!("{table}_chk"));
@@ -142,8 +149,18 @@ mod tests {
             "users_email_key"
         );
         assert!(pg_generated("users_pkey", "users", None, "pkey").is_some());
-        assert!(pg_generated("users_email_key1", "users", Some(&cols(&["email"])), "key").is_some());
-        assert!(pg_generated("users_email_unique", "users", Some(&cols(&["email"])), "key").is_none());
+        assert!(
+            pg_generated("users_email_key1", "users", Some(&cols(&["email"])), "key").is_some()
+        );
+        assert!(
+            pg_generated(
+                "users_email_unique",
+                "users",
+                Some(&cols(&["email"])),
+                "key"
+            )
+            .is_none()
+        );
         assert!(
             pg_generated(
                 "crate_owners_crate_id_owner_id_fkey",

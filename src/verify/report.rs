@@ -31,11 +31,7 @@ fn headline(report: &Report) -> String {
             details.push(format!("{n} {what}"));
         }
     }
-    let mut text = format!(
-        "{} migration(s): {}",
-        s.migrations,
-        parts.join(", ")
-    );
+    let mut text = format!("{} migration(s): {}", s.migrations, parts.join(", "));
     if !details.is_empty() {
         text.push_str(&format!(" ({})", details.join(", ")));
     }
@@ -51,7 +47,13 @@ fn indent(text: &str, by: &str) -> String {
 }
 
 fn human_problem(out: &mut String, p: &Problem) {
-    let _ = writeln!(out, "  {}[{}]: {}", p.severity.name(), p.kind.name(), p.message);
+    let _ = writeln!(
+        out,
+        "  {}[{}]: {}",
+        p.severity.name(),
+        p.kind.name(),
+        p.message
+    );
     if let Some(place) = &p.place {
         let _ = writeln!(out, "    --> {place}");
     }
@@ -178,11 +180,7 @@ pub fn markdown(report: &Report) -> String {
                 let _ = writeln!(out, "\n  ```text\n{}\n  ```", indent(error, "  "));
             }
             if let Some(diff) = &p.diff {
-                let _ = writeln!(
-                    out,
-                    "\n  ```diff\n{}\n  ```",
-                    indent(diff.trim_end(), "  ")
-                );
+                let _ = writeln!(out, "\n  ```diff\n{}\n  ```", indent(diff.trim_end(), "  "));
             }
         }
         let _ = writeln!(out, "\n</details>");

@@ -120,7 +120,9 @@ impl Schema {
         lines.extend(self.objects.iter().cloned());
         lines.sort();
         let mut out = lines.join("\n");
-        out.push('\n');
+        if !out.is_empty() {
+            out.push('\n');
+        }
         out
     }
 
@@ -155,7 +157,12 @@ impl Comparison {
 }
 
 /// Compares `before` with `after`; the labels head the diff.
-pub fn compare(before: &Schema, after: &Schema, before_label: &str, after_label: &str) -> Comparison {
+pub fn compare(
+    before: &Schema,
+    after: &Schema,
+    before_label: &str,
+    after_label: &str,
+) -> Comparison {
     let a = before.render();
     let b = after.render();
     let diff = if a == b {

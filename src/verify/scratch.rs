@@ -151,7 +151,13 @@ impl Scratch {
 
     /// A connection to the scratch database.
     pub async fn connect(&self) -> DbResult<AnyBackend> {
-        connect(&self.url(), true).await
+        let mut db = connect(&self.url(), true).await?;
+        if self.dialect == Dialect::Postgres {
+            // Nothing in a scratch database is worth waiting for the disk.
+            use crate::db::Backend;
+            db.execute("SET synchronous_commit = off").await?;
+        }
+        Ok(db)
     }
 
     /// Drops the scratch database and makes it again, empty (to replay the
