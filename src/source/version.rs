@@ -44,6 +44,11 @@ impl Version {
         &self.raw
     }
 
+    /// The version's digits, separators removed, leading zeros dropped.
+    fn digits(&self) -> String {
+        self.value.to_string()
+    }
+
     /// The version as one integer where it fits (sqlx stores versions as
     /// `BIGINT`): the digits with separators removed.
     pub fn as_i64(&self) -> Option<i64> {
@@ -66,9 +71,17 @@ impl PartialOrd for Version {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.value
-            .cmp(&other.value)
-            .then_with(|| self.parts.cmp(&other.parts))
+        // Timestamps (8 digits or more) compare as digit strings, as diesel
+        // does, so a date-only version like `2024-03-13` sorts within its
+        // day instead of before every full timestamp; short sequence numbers
+        // (`9`, `10`, `0001`) compare as numbers.
+        let (a, b) = (self.digits(), other.digits());
+        let by_digits = if a.len() >= 8 && b.len() >= 8 {
+            a.cmp(&b)
+        } else {
+            self.value.cmp(&other.value)
+        };
+        by_digits.then_with(|| self.parts.cmp(&other.parts))
     }
 }
 
@@ -107,6 +120,12 @@ mod tests {
             Version::parse("2017-10-08-193512").unwrap()
                 > Version::parse("20161115110541").unwrap(),
             "diesel and sqlx styles sort together by date"
+        );
+        assert!(
+            Version::parse("2024-03-13").unwrap() > Version::parse("20240312183000").unwrap()
+                && Version::parse("2024-03-13").unwrap()
+                    < Version::parse("2024-03-13-170001").unwrap(),
+            "a date-only version sorts within its day"
         );
         assert!(Version::parse("abc").is_none());
         assert!(Version::parse("").is_none());
