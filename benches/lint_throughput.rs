@@ -18,7 +18,8 @@
 //!
 //! Environment: `STRADDLE_BENCH_FILES` (default 10000) sets the target
 //! number of files, `STRADDLE_BENCH_RUNS` (default 5) the runs per latency
-//! median.
+//! median, and `STRADDLE_BENCH_KEEP=DIR` builds the folder in `DIR` (which
+//! must not exist) and keeps it, for profiling outside the bench.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -149,8 +150,14 @@ fn main() {
         .map(|m| 1 + usize::from(m.down.is_some()))
         .sum();
     let temp = tempfile::tempdir().expect("temp dir");
-    let dir = temp.path().join("migrations");
-    std::fs::create_dir(&dir).expect("create migrations dir");
+    let dir = match std::env::var_os("STRADDLE_BENCH_KEEP") {
+        Some(keep) => PathBuf::from(keep),
+        None => temp.path().join("migrations"),
+    };
+    std::fs::create_dir_all(&dir).expect("create migrations dir");
+    if std::fs::read_dir(&dir).map_or(0, |d| d.count()) > 0 {
+        panic!("{} is not empty", dir.display());
+    }
     let started = Instant::now();
     let (files, last_up) = replicate(&sources, &dir, target);
     println!(

@@ -284,7 +284,8 @@ fn baseline_command_sets_the_latest_version_keeping_comments() {
     assert_eq!(after.code, 0, "{}", after.stdout);
     let after = json(&after);
     assert_eq!(after["summary"]["migrations_checked"], 0);
-    assert_eq!(after["summary"]["migrations_replayed"], 5);
+    // Nothing after the baseline: nothing to replay for.
+    assert_eq!(after["summary"]["migrations_replayed"], 0);
 
     // A new migration after the baseline is linted with the old ones as
     // context: dropping a column created before the baseline is caught.

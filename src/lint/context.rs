@@ -5,6 +5,7 @@ use std::path::Path;
 use super::{LintOptions, Rule};
 use crate::dialect::Dialect;
 use crate::finding::{Finding, Position};
+use crate::phase::MigrationOperations;
 use crate::schema::Catalog;
 use crate::source::Migration;
 use crate::sql::{SqlFile, Statement};
@@ -147,6 +148,8 @@ pub struct MigrationCx<'a> {
     pub down: Option<&'a SqlFile>,
     pub catalog_before: &'a Catalog,
     pub catalog_after: &'a Catalog,
+    /// The operations of the up and the down, worked out once for all rules.
+    pub operations: &'a MigrationOperations<'a>,
 }
 
 impl MigrationCx<'_> {

@@ -7,12 +7,15 @@ use std::path::PathBuf;
 use sqlparser::ast::Statement as Ast;
 
 use super::context::{MigrationCx, StatementCx, make_finding};
+use super::parse_ahead::for_each_parsed;
 use super::{Rule, all_rules, find_rule, suppress};
 use crate::dialect::Dialect;
 use crate::finding::{Finding, Position, Severity};
+use crate::phase::MigrationOperations;
+use crate::phase::inverse::Recorder;
 use crate::schema::Catalog;
 use crate::source::{MigrationSet, Version};
-use crate::sql::{SqlFile, Statement, parse_file};
+use crate::sql::Statement;
 
 /// A rule's level as configured: its severity, or off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,7 +132,8 @@ pub struct LintOutcome {
     pub findings: Vec<Finding>,
     /// Migrations whose findings are reported.
     pub migrations_checked: usize,
-    /// Migrations replayed into the catalog (reported or not).
+    /// Migrations replayed into the catalog (reported or not): every one up
+    /// to the last reported, since later ones cannot change a finding.
     pub migrations_replayed: usize,
 }
 
@@ -179,7 +183,12 @@ fn transaction_change(statement: &Statement) -> Option<bool> {
     }
 }
 
-fn reported(options: &LintOptions, set: &MigrationSet, index: usize) -> bool {
+fn is_reported(
+    options: &LintOptions,
+    only_files: Option<&OnlyFiles>,
+    set: &MigrationSet,
+    index: usize,
+) -> bool {
     let migration = &set.migrations[index];
     if options
         .baseline
@@ -191,24 +200,46 @@ fn reported(options: &LintOptions, set: &MigrationSet, index: usize) -> bool {
     if options.exclude_versions.contains(&migration.version) {
         return false;
     }
-    match &options.only_files {
+    match only_files {
         None => true,
-        Some(files) => files.iter().any(|f| {
-            same_file(f, &migration.up.path)
+        Some(files) => {
+            files.contains(&migration.up.path)
                 || migration
                     .down
                     .as_ref()
-                    .is_some_and(|d| same_file(f, &d.path))
-        }),
+                    .is_some_and(|d| files.contains(&d.path))
+        }
     }
 }
 
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    a == b
-        || match (a.canonicalize(), b.canonicalize()) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => false,
+/// The files given to `lint FILE…`, to tell which migrations to report.
+struct OnlyFiles {
+    /// Each as given, and resolved (symbolic links followed) where it exists.
+    files: Vec<(PathBuf, Option<PathBuf>)>,
+}
+
+impl OnlyFiles {
+    fn new(files: &[PathBuf]) -> Self {
+        OnlyFiles {
+            files: files
+                .iter()
+                .map(|f| (f.clone(), f.canonicalize().ok()))
+                .collect(),
         }
+    }
+
+    /// Whether `path` is one of the files. Only a path with the same file
+    /// name as a resolved file is resolved itself: a folder of thousands of
+    /// migrations costs no system call per migration.
+    fn contains(&self, path: &std::path::Path) -> bool {
+        self.files.iter().any(|(given, resolved)| {
+            given == path
+                || resolved.as_ref().is_some_and(|resolved| {
+                    resolved.file_name() == path.file_name()
+                        && path.canonicalize().is_ok_and(|p| p == *resolved)
+                })
+        })
+    }
 }
 
 /// Lints a migration folder.
@@ -221,12 +252,15 @@ pub fn lint_set(set: &MigrationSet, options: &LintOptions) -> LintOutcome {
         .collect();
     let mut outcome = LintOutcome::default();
     let mut catalog = Catalog::new();
+    let only_files = options.only_files.as_deref().map(OnlyFiles::new);
+    let reported: Vec<bool> = (0..set.migrations.len())
+        .map(|index| is_reported(options, only_files.as_ref(), set, index))
+        .collect();
 
     for problem in &set.problems {
-        let reported_file = match &options.only_files {
-            None => true,
-            Some(files) => files.iter().any(|f| same_file(f, &problem.path)),
-        };
+        let reported_file = only_files
+            .as_ref()
+            .is_none_or(|files| files.contains(&problem.path));
         if let (true, Some(rule)) = (reported_file, find_rule(problem.rule)) {
             outcome.findings.push(make_finding(
                 rule,
@@ -239,73 +273,87 @@ pub fn lint_set(set: &MigrationSet, options: &LintOptions) -> LintOutcome {
         }
     }
 
-    for (index, migration) in set.migrations.iter().enumerate() {
-        let up = parse_file(&migration.up.text, options.dialect);
-        outcome.migrations_replayed += 1;
-        if !reported(options, set, index) {
-            for statement in &up.statements {
+    // Nothing after the last reported migration can change a finding.
+    let end = reported.iter().rposition(|r| *r).map_or(0, |last| last + 1);
+    let wants_down = |index: usize| reported[index];
+    for_each_parsed(
+        &set.migrations[..end],
+        options.dialect,
+        &wants_down,
+        |index, up, down| {
+            let migration = &set.migrations[index];
+            outcome.migrations_replayed += 1;
+            if !reported[index] {
+                for statement in &up.statements {
+                    catalog.apply(statement, migration.version.as_str());
+                }
+                return;
+            }
+            outcome.migrations_checked += 1;
+            let before = catalog.clone();
+            let mut recorder = Recorder::default();
+            let mut findings = Vec::new();
+            let mut in_transaction = !migration.no_transaction;
+            let mut lock_timeout_set =
+                options.assume_lock_timeout || options.runner.sets_lock_timeout();
+            for (i, statement) in up.statements.iter().enumerate() {
+                // `straddle migrate` runs a file in its own transaction (or, for
+                // `-- no-transaction`, statement by statement) and skips the
+                // BEGIN/COMMIT written in it; sqlx and diesel pass them on.
+                if let Some(open) = transaction_change(statement)
+                    && !options.runner.splits_statements()
+                {
+                    in_transaction = open;
+                }
+                if let Some(on) = is_set_of(statement, &["lock_timeout", "lock_wait_timeout"]) {
+                    lock_timeout_set = on;
+                }
+                let cx = StatementCx {
+                    options,
+                    migration,
+                    file: &up,
+                    statement,
+                    index: i,
+                    catalog: &catalog,
+                    in_transaction,
+                    lock_timeout_set,
+                };
+                for rule in &rules {
+                    rule.check_statement(&cx, &mut findings);
+                }
+                recorder.record(i, statement, &catalog, options.dialect);
                 catalog.apply(statement, migration.version.as_str());
             }
-            continue;
-        }
-        outcome.migrations_checked += 1;
-        let down: Option<SqlFile> = migration
-            .down
-            .as_ref()
-            .map(|d| parse_file(&d.text, options.dialect));
-        let before = catalog.clone();
-        let mut findings = Vec::new();
-        let mut in_transaction = !migration.no_transaction;
-        let mut lock_timeout_set =
-            options.assume_lock_timeout || options.runner.sets_lock_timeout();
-        for (i, statement) in up.statements.iter().enumerate() {
-            // `straddle migrate` runs a file in its own transaction (or, for
-            // `-- no-transaction`, statement by statement) and skips the
-            // BEGIN/COMMIT written in it; sqlx and diesel pass them on.
-            if let Some(open) = transaction_change(statement)
-                && !options.runner.splits_statements()
-            {
-                in_transaction = open;
-            }
-            if let Some(on) = is_set_of(statement, &["lock_timeout", "lock_wait_timeout"]) {
-                lock_timeout_set = on;
-            }
-            let cx = StatementCx {
+            let operations = MigrationOperations::new(
+                &up,
+                recorder.finish(),
+                down.as_ref(),
+                &catalog,
+                options.dialect,
+            );
+            let cx = MigrationCx {
                 options,
                 migration,
-                file: &up,
-                statement,
-                index: i,
-                catalog: &catalog,
-                in_transaction,
-                lock_timeout_set,
+                up: &up,
+                down: down.as_ref(),
+                catalog_before: &before,
+                catalog_after: &catalog,
+                operations: &operations,
             };
             for rule in &rules {
-                rule.check_statement(&cx, &mut findings);
+                rule.check_migration(&cx, &mut findings);
             }
-            catalog.apply(statement, migration.version.as_str());
-        }
-        let cx = MigrationCx {
-            options,
-            migration,
-            up: &up,
-            down: down.as_ref(),
-            catalog_before: &before,
-            catalog_after: &catalog,
-        };
-        for rule in &rules {
-            rule.check_migration(&cx, &mut findings);
-        }
-        suppress::apply(migration, &up, down.as_ref(), &mut findings);
-        crate::phase::review(migration, &mut findings);
-        outcome.findings.extend(findings);
-    }
+            suppress::apply(migration, &up, down.as_ref(), &mut findings);
+            crate::phase::review(migration, &mut findings);
+            outcome.findings.extend(findings);
+        },
+    );
 
     let is_reported = |m: &crate::source::Migration| {
         set.migrations
             .iter()
             .position(|other| std::ptr::eq(other, m))
-            .is_some_and(|i| reported(options, set, i))
+            .is_some_and(|i| reported[i])
     };
     outcome
         .findings

@@ -7,6 +7,7 @@
 pub(crate) mod context;
 mod engine;
 pub(crate) mod mysql_ddl;
+mod parse_ahead;
 pub mod rules;
 mod suppress;
 #[cfg(test)]

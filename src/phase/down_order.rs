@@ -8,11 +8,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::inverse::{Change, ObjectKind, Operation, raw_operations, up_operations};
+use super::MigrationOperations;
+use super::inverse::{Change, ObjectKind, Operation};
 use super::reversal::{Issue, Names};
 use crate::dialect::Dialect;
 use crate::schema::Catalog;
-use crate::sql::{SqlFile, Statement};
+use crate::sql::Statement;
 
 /// A schema object, by canonical name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -322,16 +323,14 @@ fn headline(statement: Option<&Statement>) -> String {
 
 /// The statements of the down that cannot run in the order written, one
 /// issue each, placed at the down statement.
-pub fn wrong_order(
-    up: &SqlFile,
-    down: &SqlFile,
-    before: &Catalog,
-    after: &Catalog,
-    dialect: Dialect,
-) -> Vec<Issue> {
-    let up_ops = up_operations(up, before, dialect);
-    let down_ops = raw_operations(down, after, dialect);
-    let names = Names::new(&up_ops);
+pub fn wrong_order(ops: &MigrationOperations<'_>) -> Vec<Issue> {
+    let Some(down) = ops.down_file else {
+        return Vec::new();
+    };
+    let (dialect, after) = (ops.dialect, ops.after);
+    let up_ops = ops.up();
+    let down_ops = ops.down_raw();
+    let names = Names::new(up_ops);
     let fk_checks_off = dialect == Dialect::Mysql
         && down
             .statements
@@ -345,12 +344,12 @@ pub fn wrong_order(
         },
         other_dependencies: dialect == Dialect::Postgres,
     };
-    let graph = Graph::build(&up_ops, &names, after, enforced);
+    let graph = Graph::build(up_ops, &names, after, enforced);
     let mut issues = Vec::new();
 
     // Statement index → what it removes.
     let mut removals: BTreeMap<usize, Vec<(Node, bool, bool)>> = BTreeMap::new();
-    for op in &down_ops {
+    for op in down_ops {
         if let Some(r) = removal(op, &names) {
             removals.entry(op.statement).or_default().push(r);
         }
@@ -447,13 +446,13 @@ pub fn wrong_order(
         .filter_map(|op| removal(op, &names).map(|(n, _, _)| n))
         .collect();
     let mut first_creation: BTreeMap<Node, usize> = BTreeMap::new();
-    for op in &down_ops {
+    for op in down_ops {
         if let Some(node) = creation(op, &names) {
             first_creation.entry(node).or_insert(op.statement);
         }
     }
     let mut reported = BTreeSet::new();
-    for op in &down_ops {
+    for op in down_ops {
         for need in needs(op, &names, enforced) {
             if !up_dropped.contains(&need) {
                 continue;
@@ -504,10 +503,16 @@ mod tests {
             after.apply(s, "1");
         }
         let down_file = parse_file(down, dialect);
-        wrong_order(&up_file, &down_file, &before, &after, dialect)
-            .into_iter()
-            .map(|i| format!("{}: {}", i.statement, i.message))
-            .collect()
+        wrong_order(&MigrationOperations::replay(
+            &up_file,
+            Some(&down_file),
+            &before,
+            &after,
+            dialect,
+        ))
+        .into_iter()
+        .map(|i| format!("{}: {}", i.statement, i.message))
+        .collect()
     }
 
     const UP: &str = "CREATE TABLE parent (id int PRIMARY KEY);\

@@ -410,15 +410,10 @@ pub fn does_nothing(file: &SqlFile) -> bool {
 }
 
 /// The first statement of an up that changes the schema (an operation
-/// straddle models, or other DDL), if any.
-pub fn first_schema_change<'f>(
-    up: &'f SqlFile,
-    before: &Catalog,
-    dialect: Dialect,
-) -> Option<&'f Statement> {
+/// straddle models, or other DDL), if any, from the up's raw operations.
+pub fn first_schema_change<'f>(up: &'f SqlFile, ops: &[Operation]) -> Option<&'f Statement> {
     // A value added to an enum cannot be undone: an empty down is honest
     // about it (`irreversible-enum-value` reports it).
-    let ops = raw_operations(up, before, dialect);
     let enum_value_only = |i: usize| {
         let mut mine = ops.iter().filter(|o| o.statement == i).peekable();
         mine.peek().is_some() && mine.all(|o| matches!(o.change, Change::AddEnumValue { .. }))
@@ -881,8 +876,7 @@ fn alter_table_drafts(
             let prior = catalog
                 .indexes
                 .get(&name)
-                .cloned()
-                .map(Prior::Index)
+                .map(|i| Prior::Index((**i).clone()))
                 .unwrap_or_default();
             out.push(
                 Draft::new(drop(ObjectKind::Index, name, Some(table_s), false, false)).prior(prior),
@@ -1154,8 +1148,7 @@ fn ast_drafts(
                         catalog
                             .indexes
                             .get(&key)
-                            .cloned()
-                            .map(Prior::Index)
+                            .map(|i| Prior::Index((**i).clone()))
                             .unwrap_or_default(),
                     ),
                     _ => (None, Prior::Unknown),
@@ -1304,8 +1297,7 @@ fn recognised_drafts(recognised: &Recognised, catalog: &Catalog, out: &mut Vec<D
                 let prior = catalog
                     .indexes
                     .get(name)
-                    .cloned()
-                    .map(Prior::Index)
+                    .map(|i| Prior::Index((**i).clone()))
                     .unwrap_or_default();
                 let table = catalog.index_table(name).map(str::to_string);
                 out.push(
@@ -1451,14 +1443,26 @@ fn known(change: &Change, catalog: &Catalog) -> bool {
     }
 }
 
-/// Every operation of `file`, in order, as written (no merging), with the
-/// catalog replayed statement by statement from `catalog`.
-pub fn raw_operations(file: &SqlFile, catalog: &Catalog, dialect: Dialect) -> Vec<Operation> {
-    let mut catalog = catalog.clone();
-    let mut ops: Vec<Operation> = Vec::new();
-    for (index, statement) in file.statements.iter().enumerate() {
+/// Collects the operations of a file statement by statement, while the
+/// caller replays the file into a catalog: the linter records an up this way
+/// during its own replay, with no second pass.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    ops: Vec<Operation>,
+}
+
+impl Recorder {
+    /// Records the operations of the statement at `index`, given the
+    /// catalog as it is just before that statement.
+    pub fn record(
+        &mut self,
+        index: usize,
+        statement: &Statement,
+        catalog: &Catalog,
+        dialect: Dialect,
+    ) {
         if let Some((sequence, table)) = sequence_owner(statement) {
-            for op in ops.iter_mut().rev() {
+            for op in self.ops.iter_mut().rev() {
                 if let Change::Create { object } = &mut op.change
                     && object.kind == ObjectKind::Sequence
                     && object.name == sequence
@@ -1468,10 +1472,26 @@ pub fn raw_operations(file: &SqlFile, catalog: &Catalog, dialect: Dialect) -> Ve
                 }
             }
         }
-        ops.extend(statement_operations(index, statement, &catalog, dialect));
+        self.ops
+            .extend(statement_operations(index, statement, catalog, dialect));
+    }
+
+    /// Every operation recorded, in order.
+    pub fn finish(self) -> Vec<Operation> {
+        self.ops
+    }
+}
+
+/// Every operation of `file`, in order, as written (no merging), with the
+/// catalog replayed statement by statement from `catalog`.
+pub fn raw_operations(file: &SqlFile, catalog: &Catalog, dialect: Dialect) -> Vec<Operation> {
+    let mut catalog = catalog.clone();
+    let mut recorder = Recorder::default();
+    for (index, statement) in file.statements.iter().enumerate() {
+        recorder.record(index, statement, &catalog, dialect);
         catalog.apply(statement, "\u{0}inverse");
     }
-    ops
+    recorder.finish()
 }
 
 /// The operations of an up file, as a down must reverse them: table
@@ -1480,7 +1500,11 @@ pub fn raw_operations(file: &SqlFile, catalog: &Catalog, dialect: Dialect) -> Ve
 /// replacement; repeated changes of one column attribute (default, type,
 /// nullability) keep the first, whose prior state the down must restore.
 pub fn up_operations(file: &SqlFile, catalog: &Catalog, dialect: Dialect) -> Vec<Operation> {
-    let mut ops = raw_operations(file, catalog, dialect);
+    fold_up(raw_operations(file, catalog, dialect))
+}
+
+/// [`up_operations`] from the raw operations of the up.
+pub fn fold_up(mut ops: Vec<Operation>) -> Vec<Operation> {
     fold_rebuilds(&mut ops);
     absorb_into_rebuilds(&mut ops);
     cancel_and_replace(&mut ops);
@@ -1495,7 +1519,11 @@ pub fn down_operations(
     catalog_after: &Catalog,
     dialect: Dialect,
 ) -> Vec<Operation> {
-    let ops = raw_operations(file, catalog_after, dialect);
+    with_down_rebuilds(raw_operations(file, catalog_after, dialect))
+}
+
+/// [`down_operations`] from the raw operations of the down.
+pub fn with_down_rebuilds(ops: Vec<Operation>) -> Vec<Operation> {
     let mut folded = ops.clone();
     fold_rebuilds(&mut folded);
     // Keep what folding made (rebuilds, renamed-then-dropped tables) next to

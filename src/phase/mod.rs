@@ -4,11 +4,13 @@
 
 mod down_order;
 pub mod inverse;
+mod operations;
 pub mod pairs;
 mod reversal;
 mod review;
 
 pub use down_order::wrong_order;
+pub use operations::MigrationOperations;
 pub use reversal::{Issue, missing_inverses};
 pub use review::review;
 

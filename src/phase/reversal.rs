@@ -5,13 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use super::inverse::{
-    Change, ObjectKind, Operation, Prior, RenameTarget, down_operations, mentions, unmodelled,
-    up_operations,
-};
+use super::MigrationOperations;
+use super::inverse::{Change, ObjectKind, Operation, Prior, RenameTarget, mentions, unmodelled};
 use crate::dialect::Dialect;
 use crate::finding::Position;
-use crate::schema::{Catalog, Column, ConstraintKind, Table};
+use crate::schema::{Column, ConstraintKind, Table};
 use crate::sql::SqlFile;
 
 /// A problem found in a migration's down, with the statement it is about.
@@ -1018,19 +1016,16 @@ fn describe_missing(op: &Operation, dialect: Dialect) -> (String, String) {
 /// The up operations whose inverse the down lacks, one issue each, placed at
 /// the up statement. An empty down yields nothing here (`empty-down` says
 /// it once).
-pub fn missing_inverses(
-    up: &SqlFile,
-    down: &SqlFile,
-    before: &Catalog,
-    after: &Catalog,
-    dialect: Dialect,
-) -> Vec<Issue> {
-    let up_ops = up_operations(up, before, dialect);
-    let down_ops = down_operations(down, after, dialect);
-    let names = Names::new(&up_ops);
-    let created = Created::new(&up_ops, &names);
+pub fn missing_inverses(ops: &MigrationOperations<'_>) -> Vec<Issue> {
+    let Some(down) = ops.down_file else {
+        return Vec::new();
+    };
+    let dialect = ops.dialect;
+    let up_ops = ops.up();
+    let names = Names::new(up_ops);
+    let created = Created::new(up_ops, &names);
     let checker = Checker {
-        down: &down_ops,
+        down: ops.down(),
         down_file: down,
         names,
         created,
@@ -1054,6 +1049,7 @@ pub fn missing_inverses(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::Catalog;
     use crate::sql::parse_file;
 
     fn catalog(sql: &str) -> Catalog {
@@ -1072,7 +1068,14 @@ mod tests {
             after.apply(s, "1");
         }
         let down_file = parse_file(down, Dialect::Postgres);
-        missing_inverses(&up_file, &down_file, &before, &after, Dialect::Postgres)
+        let ops = MigrationOperations::replay(
+            &up_file,
+            Some(&down_file),
+            &before,
+            &after,
+            Dialect::Postgres,
+        );
+        missing_inverses(&ops)
             .into_iter()
             .map(|i| format!("{} | {}", i.message, i.help))
             .collect()

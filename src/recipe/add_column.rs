@@ -8,7 +8,8 @@
 //! NULL` skip its scan).
 
 use super::names::{object_name, quote, quote_path};
-use super::{Column, Draft, DraftPhase, Plan, Target};
+use super::online::{in_place, instant, lock_timeout, mysql_modify_null, postgres_set_not_null};
+use super::{Column, Draft, Plan, Target, default_clause};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 
@@ -55,85 +56,48 @@ pub fn plan(
         )));
     }
 
-    let default_sql = default
-        .as_ref()
-        .map(|v| format!(" DEFAULT {v}"))
-        .unwrap_or_default();
+    let default_sql = default_clause(default.as_deref());
     let required_now = not_null && default.is_some();
     let not_null_sql = if required_now { " NOT NULL" } else { "" };
 
-    let add = match d {
-        Dialect::Postgres => format!(
-            "SET lock_timeout = '2s';\n\nALTER TABLE {t} ADD COLUMN {c} {ty}{not_null_sql}{default_sql};\n"
-        ),
-        Dialect::Mysql => format!(
-            "ALTER TABLE {t} ADD COLUMN {c} {ty}{not_null_sql}{default_sql}, ALGORITHM=INSTANT;\n"
-        ),
-        Dialect::Sqlite => {
-            if not_null && default.is_none() {
-                return Err(Error::usage(
-                    "SQLite cannot add a NOT NULL column without a default, nor make a column \
-                     NOT NULL later without rebuilding the table: give --default"
-                        .to_string(),
-                ));
-            }
-            format!("ALTER TABLE {t} ADD COLUMN {c} {ty}{not_null_sql}{default_sql};\n")
-        }
-    };
-    let drop = match d {
-        Dialect::Postgres => {
-            format!("SET lock_timeout = '2s';\n\nALTER TABLE {t} DROP COLUMN {c};\n")
-        }
-        Dialect::Mysql => {
-            format!("ALTER TABLE {t} DROP COLUMN {c}, ALGORITHM=INPLACE, LOCK=NONE;\n")
-        }
-        Dialect::Sqlite => format!("ALTER TABLE {t} DROP COLUMN {c};\n"),
-    };
-    plan.drafts.push(Draft {
-        name: name.to_string(),
-        phase: DraftPhase::Expand,
-        no_transaction: false,
-        up: add,
-        down: drop,
-    });
+    if d == Dialect::Sqlite && not_null && default.is_none() {
+        return Err(Error::usage(
+            "SQLite cannot add a NOT NULL column without a default, nor make a column \
+             NOT NULL later without rebuilding the table: give --default"
+                .to_string(),
+        ));
+    }
+    let lock = lock_timeout(d);
+    let add = format!(
+        "{lock}ALTER TABLE {t} ADD COLUMN {c} {ty}{not_null_sql}{default_sql}{};\n",
+        instant(d)
+    );
+    let drop = format!("{lock}ALTER TABLE {t} DROP COLUMN {c}{};\n", in_place(d));
+    plan.drafts.push(Draft::expand(name, (add, drop, false)));
 
     if not_null && default.is_none() {
         let check = object_name(&[&column.table, &column.column], "not_null");
-        let (up, down, no_transaction) = match d {
+        let contract = match d {
             Dialect::Postgres => (
                 format!(
                     "-- Runs outside a transaction: each step commits on its own, so no step holds\n\
                      -- its lock for longer than it needs. The validated CHECK lets SET NOT NULL\n\
                      -- skip its full-table scan (PostgreSQL 12+).\n\
-                     SET lock_timeout = '2s';\n\n\
-                     ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID;\n\n\
-                     ALTER TABLE {t} VALIDATE CONSTRAINT {check};\n\n\
-                     ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;\n\n\
-                     ALTER TABLE {t} DROP CONSTRAINT {check};\n"
+                     {lock}{}",
+                    postgres_set_not_null(&t, &c, &check)
                 ),
-                format!(
-                    "SET lock_timeout = '2s';\n\nALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;\n"
-                ),
+                format!("{lock}ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;\n"),
                 true,
             ),
             Dialect::Mysql => (
-                format!(
-                    "ALTER TABLE {t} MODIFY COLUMN {c} {ty} NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;\n"
-                ),
-                format!(
-                    "ALTER TABLE {t} MODIFY COLUMN {c} {ty} NULL, ALGORITHM=INPLACE, LOCK=NONE;\n"
-                ),
+                mysql_modify_null(&t, &c, &ty, true, ""),
+                mysql_modify_null(&t, &c, &ty, false, ""),
                 false,
             ),
             Dialect::Sqlite => unreachable!("refused above"),
         };
-        plan.drafts.push(Draft {
-            name: format!("{name}_not_null"),
-            phase: DraftPhase::ContractOf(0),
-            no_transaction,
-            up,
-            down,
-        });
+        plan.drafts
+            .push(Draft::contract_of(0, format!("{name}_not_null"), contract));
         plan.steps = vec![
             format!(
                 "straddle migrate expand: adds {}.{} as a nullable column",

@@ -9,7 +9,8 @@
 
 use super::add_index::parse_index_arg;
 use super::names::{object_name, quote, quote_path};
-use super::{Column, Draft, DraftPhase, Plan, Target};
+use super::online::{IN_PLACE, lock_timeout};
+use super::{Column, Draft, Plan, Target};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 
@@ -73,35 +74,31 @@ pub fn plan(
             steps.push(
                 "the second migration validates the existing rows without blocking writes".into(),
             );
+            let lock = lock_timeout(d);
+            let add = format!(
+                "ALTER TABLE {t} ADD CONSTRAINT {k} FOREIGN KEY ({c}) REFERENCES {r} ({rc}) NOT VALID;\n"
+            );
+            let drop = format!("ALTER TABLE {t} DROP CONSTRAINT {k};\n");
             vec![
-                Draft {
-                    name: name.to_string(),
-                    phase: DraftPhase::Expand,
-                    no_transaction: false,
-                    up: format!(
-                        "SET lock_timeout = '2s';\n\n\
-                         ALTER TABLE {t} ADD CONSTRAINT {k} FOREIGN KEY ({c}) REFERENCES {r} ({rc}) NOT VALID;\n"
+                Draft::expand(
+                    name,
+                    (format!("{lock}{add}"), format!("{lock}{drop}"), false),
+                ),
+                Draft::expand(
+                    format!("{name}_validate"),
+                    (
+                        format!(
+                            "-- Scans {t} under SHARE UPDATE EXCLUSIVE: reads and writes go on.\n\
+                             ALTER TABLE {t} VALIDATE CONSTRAINT {k};\n"
+                        ),
+                        format!(
+                            "-- PostgreSQL cannot un-validate a constraint: put it back as it was,\n\
+                             -- NOT VALID (a brief lock, no scan).\n\
+                             {lock}{drop}\n{add}"
+                        ),
+                        false,
                     ),
-                    down: format!(
-                        "SET lock_timeout = '2s';\n\nALTER TABLE {t} DROP CONSTRAINT {k};\n"
-                    ),
-                },
-                Draft {
-                    name: format!("{name}_validate"),
-                    phase: DraftPhase::Expand,
-                    no_transaction: false,
-                    up: format!(
-                        "-- Scans {t} under SHARE UPDATE EXCLUSIVE: reads and writes go on.\n\
-                         ALTER TABLE {t} VALIDATE CONSTRAINT {k};\n"
-                    ),
-                    down: format!(
-                        "-- PostgreSQL cannot un-validate a constraint: put it back as it was,\n\
-                         -- NOT VALID (a brief lock, no scan).\n\
-                         SET lock_timeout = '2s';\n\n\
-                         ALTER TABLE {t} DROP CONSTRAINT {k};\n\n\
-                         ALTER TABLE {t} ADD CONSTRAINT {k} FOREIGN KEY ({c}) REFERENCES {r} ({rc}) NOT VALID;\n"
-                    ),
-                },
+                ),
             ]
         }
         Dialect::Mysql => {
@@ -111,23 +108,22 @@ pub fn plan(
             let drop_index = if indexed {
                 String::new()
             } else {
-                format!("\nALTER TABLE {t} DROP INDEX {k}, ALGORITHM=INPLACE, LOCK=NONE;\n")
+                format!("\nALTER TABLE {t} DROP INDEX {k}{IN_PLACE};\n")
             };
-            vec![Draft {
-                name: name.to_string(),
-                phase: DraftPhase::Expand,
-                no_transaction: false,
-                up: format!(
-                    "-- With checks off, InnoDB adds the constraint in place without copying the\n\
-                     -- table; existing rows are not checked.\n\
-                     SET foreign_key_checks = 0;\n\n\
-                     ALTER TABLE {t} ADD CONSTRAINT {k} FOREIGN KEY ({c}) REFERENCES {r} ({rc}), ALGORITHM=INPLACE, LOCK=NONE;\n\n\
-                     SET foreign_key_checks = 1;\n"
+            vec![Draft::expand(
+                name,
+                (
+                    format!(
+                        "-- With checks off, InnoDB adds the constraint in place without copying the\n\
+                         -- table; existing rows are not checked.\n\
+                         SET foreign_key_checks = 0;\n\n\
+                         ALTER TABLE {t} ADD CONSTRAINT {k} FOREIGN KEY ({c}) REFERENCES {r} ({rc}){IN_PLACE};\n\n\
+                         SET foreign_key_checks = 1;\n"
+                    ),
+                    format!("ALTER TABLE {t} DROP FOREIGN KEY {k}{IN_PLACE};\n{drop_index}"),
+                    false,
                 ),
-                down: format!(
-                    "ALTER TABLE {t} DROP FOREIGN KEY {k}, ALGORITHM=INPLACE, LOCK=NONE;\n{drop_index}"
-                ),
-            }]
+            )]
         }
         Dialect::Sqlite => unreachable!("refused above"),
     };

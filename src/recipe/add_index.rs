@@ -6,7 +6,8 @@
 //! is created plainly.
 
 use super::names::{object_name, quote, quote_path};
-use super::{Draft, DraftPhase, Plan, Target};
+use super::online::IN_PLACE;
+use super::{Draft, Plan, Target};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 
@@ -61,7 +62,7 @@ pub fn plan(
         .collect::<Vec<_>>()
         .join(", ");
     let unique_sql = if unique { "UNIQUE " } else { "" };
-    let (up, down, no_transaction) = match d {
+    let body = match d {
         Dialect::Postgres => (
             format!(
                 "-- Alone in its migration and outside a transaction, as CONCURRENTLY requires.\n\
@@ -73,10 +74,8 @@ pub fn plan(
             true,
         ),
         Dialect::Mysql => (
-            format!(
-                "ALTER TABLE {t} ADD {unique_sql}INDEX {i} ({cols}), ALGORITHM=INPLACE, LOCK=NONE;\n"
-            ),
-            format!("ALTER TABLE {t} DROP INDEX {i}, ALGORITHM=INPLACE, LOCK=NONE;\n"),
+            format!("ALTER TABLE {t} ADD {unique_sql}INDEX {i} ({cols}){IN_PLACE};\n"),
+            format!("ALTER TABLE {t} DROP INDEX {i}{IN_PLACE};\n"),
             false,
         ),
         Dialect::Sqlite => (
@@ -94,13 +93,7 @@ pub fn plan(
         );
     }
     Ok(Plan {
-        drafts: vec![Draft {
-            name: name.to_string(),
-            phase: DraftPhase::Expand,
-            no_transaction,
-            up,
-            down,
-        }],
+        drafts: vec![Draft::expand(name, body)],
         steps,
     })
 }

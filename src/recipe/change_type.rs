@@ -18,10 +18,7 @@ pub fn plan(
     into: Option<&str>,
 ) -> Result<Plan> {
     let new_type = target.check_type(new_type)?;
-    let old_type = target
-        .column(column)?
-        .and_then(|c| c.data_type.as_ref().map(|t| t.to_string()))
-        .unwrap_or_default();
+    let old_type = target.column_type(column)?.unwrap_or_default();
     if old_type.eq_ignore_ascii_case(&new_type) {
         return Err(Error::usage(format!(
             "`{}.{}` is already of type {new_type}",

@@ -6,7 +6,8 @@
 //! it once no instance uses it.
 
 use super::names::{quote, quote_path};
-use super::{Column, Draft, DraftPhase, Plan, Target, version_of};
+use super::online::{in_place, instant, lock_timeout, mysql_modify_null};
+use super::{Column, Plan, Target, default_clause, required_type, version_of};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 
@@ -21,23 +22,11 @@ pub fn plan(target: &Target, name: &str, column: &Column) -> Result<Plan> {
             target.dir.display()
         ))
     })?;
-    let ty = known
-        .data_type
-        .as_ref()
-        .map(|t| t.to_string())
-        .ok_or_else(|| Error::usage(format!("the type of `{}` is not known", column.column)))?;
+    let ty = required_type(known, column)?;
     let t = quote_path(d, &column.table);
     let c = quote(d, &column.column);
-    let default = known
-        .default
-        .as_ref()
-        .map(|v| format!(" DEFAULT {v}"))
-        .unwrap_or_default();
-    let lock = if d == Dialect::Postgres {
-        "SET lock_timeout = '2s';\n\n"
-    } else {
-        ""
-    };
+    let default = default_clause(known.default.as_deref());
+    let lock = lock_timeout(d);
     let must_relax = known.not_null && known.default.is_none();
     let mut steps = Vec::new();
     let (expand_up, expand_down) = match (must_relax, d) {
@@ -56,11 +45,13 @@ pub fn plan(target: &Target, name: &str, column: &Column) -> Result<Plan> {
             format!(
                 "-- The next version stops writing {c}: it must not be required any more.\n\
                  -- straddle:allow drop-not-null -- the next version stops writing {c}; the running one must read NULL there until the contract\n\
-                 ALTER TABLE {t} MODIFY COLUMN {c} {ty} NULL, ALGORITHM=INPLACE, LOCK=NONE;\n"
+                 {}",
+                mysql_modify_null(&t, &c, &ty, false, "")
             ),
             format!(
                 "-- Fails if rows without {c} were written since the expand: fill them first.\n\
-                 ALTER TABLE {t} MODIFY COLUMN {c} {ty} NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;\n"
+                 {}",
+                mysql_modify_null(&t, &c, &ty, true, "")
             ),
         ),
         (true, Dialect::Sqlite) => {
@@ -89,10 +80,7 @@ pub fn plan(target: &Target, name: &str, column: &Column) -> Result<Plan> {
     } else {
         ""
     };
-    let (drop_suffix, add_suffix) = match d {
-        Dialect::Mysql => (", ALGORITHM=INPLACE, LOCK=NONE", ", ALGORITHM=INSTANT"),
-        _ => ("", ""),
-    };
+    let (drop_suffix, add_suffix) = (in_place(d), instant(d));
     let contract_up = format!(
         "{lock}-- straddle:allow drop-column -- no released version uses it since the rollout after expand {}\n\
          ALTER TABLE {t} DROP COLUMN {c}{drop_suffix};\n",
@@ -125,23 +113,10 @@ pub fn plan(target: &Target, name: &str, column: &Column) -> Result<Plan> {
          drops the column (back it up first if its data may matter later)"
             .into(),
     );
-    Ok(Plan {
-        drafts: vec![
-            Draft {
-                name: name.to_string(),
-                phase: DraftPhase::Expand,
-                no_transaction: false,
-                up: expand_up,
-                down: expand_down,
-            },
-            Draft {
-                name: format!("{name}_contract"),
-                phase: DraftPhase::ContractOf(0),
-                no_transaction: false,
-                up: contract_up,
-                down: contract_down,
-            },
-        ],
+    Ok(Plan::pair(
+        name,
+        (expand_up, expand_down, false),
+        (contract_up, contract_down, false),
         steps,
-    })
+    ))
 }

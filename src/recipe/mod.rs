@@ -14,6 +14,7 @@ mod change_type;
 mod drop_column;
 mod moving;
 mod names;
+mod online;
 mod rename_column;
 mod rename_table;
 mod set_not_null;
@@ -27,6 +28,8 @@ pub use names::{Column, quote, quote_path};
 pub use write::write_plan;
 
 use std::path::{Path, PathBuf};
+
+use sqlparser::ast::{SetExpr, Statement};
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -56,12 +59,51 @@ pub struct Draft {
     pub down: String,
 }
 
+/// A draft's up body, down body, and whether it runs outside a transaction.
+pub type Body = (String, String, bool);
+
+impl Draft {
+    /// An expand named `name`.
+    pub fn expand(name: impl Into<String>, body: Body) -> Draft {
+        Draft::new(name.into(), DraftPhase::Expand, body)
+    }
+
+    /// A contract named `name`, of the plan's draft at index `expand`.
+    pub fn contract_of(expand: usize, name: impl Into<String>, body: Body) -> Draft {
+        Draft::new(name.into(), DraftPhase::ContractOf(expand), body)
+    }
+
+    fn new(name: String, phase: DraftPhase, (up, down, no_transaction): Body) -> Draft {
+        Draft {
+            name,
+            phase,
+            no_transaction,
+            up,
+            down,
+        }
+    }
+}
+
 /// What a recipe produces.
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
     pub drafts: Vec<Draft>,
     /// What to do between and after the phases, printed after writing.
     pub steps: Vec<String>,
+}
+
+impl Plan {
+    /// An expand named `name` and the contract that completes it, named
+    /// `{name}_contract`.
+    pub fn pair(name: &str, expand: Body, contract: Body, steps: Vec<String>) -> Plan {
+        Plan {
+            drafts: vec![
+                Draft::expand(name, expand),
+                Draft::contract_of(0, format!("{name}_contract"), contract),
+            ],
+            steps,
+        }
+    }
 }
 
 /// The folder a recipe writes into, with its history replayed.
@@ -151,6 +193,11 @@ impl Target {
         }
     }
 
+    /// The type of `table.column` as SQL, when the model knows it.
+    pub fn column_type(&self, column: &Column) -> Result<Option<String>> {
+        Ok(self.column(column)?.and_then(sql_type))
+    }
+
     /// Requires `table.column` not to exist yet.
     pub fn column_is_free(&self, column: &Column) -> Result<()> {
         if let Some(table) = self.table(&column.table)?
@@ -165,19 +212,23 @@ impl Target {
         Ok(())
     }
 
+    /// Whether `probe` parses, in the target's dialect, as one statement that
+    /// `accept` takes.
+    fn parses_as(&self, probe: &str, accept: impl FnOnce(&Statement) -> bool) -> bool {
+        let file = parse_file(probe, self.dialect);
+        file.tokenize_error.is_none()
+            && file.statements.len() == 1
+            && file.statements[0].ast().is_some_and(accept)
+    }
+
     /// Checks that `ty` is a column type the dialect's parser accepts, and
     /// returns it as written.
     pub fn check_type(&self, ty: &str) -> Result<String> {
         let ty = ty.trim();
-        let probe = format!("CREATE TABLE straddle_probe (c {ty})");
-        let file = parse_file(&probe, self.dialect);
-        let ok = file.tokenize_error.is_none()
-            && file.statements.len() == 1
-            && matches!(
-                file.statements[0].ast(),
-                Some(sqlparser::ast::Statement::CreateTable(t))
-                    if t.columns.len() == 1 && t.columns[0].options.is_empty()
-            );
+        let ok = self.parses_as(&format!("CREATE TABLE straddle_probe (c {ty})"), |s| {
+            matches!(s, Statement::CreateTable(t)
+                if t.columns.len() == 1 && t.columns[0].options.is_empty())
+        });
         if ty.is_empty() || !ok {
             return Err(Error::usage(format!(
                 "`{ty}` is not a column type for {}",
@@ -190,12 +241,10 @@ impl Target {
     /// Checks that `value` is one SQL expression (a default value).
     pub fn check_expression(&self, value: &str) -> Result<String> {
         let value = value.trim();
-        let probe = format!("SELECT {value}");
-        let file = parse_file(&probe, self.dialect);
-        let ok = file.tokenize_error.is_none()
-            && file.statements.len() == 1
-            && matches!(file.statements[0].ast(), Some(sqlparser::ast::Statement::Query(q))
-                if matches!(&*q.body, sqlparser::ast::SetExpr::Select(s) if s.projection.len() == 1 && s.from.is_empty()));
+        let ok = self.parses_as(&format!("SELECT {value}"), |s| {
+            matches!(s, Statement::Query(q)
+                if matches!(&*q.body, SetExpr::Select(s) if s.projection.len() == 1 && s.from.is_empty()))
+        });
         if value.is_empty() || !ok {
             return Err(Error::usage(format!(
                 "`{value}` is not a single SQL expression (quote text values: --default \"'active'\")"
@@ -283,13 +332,14 @@ impl Recipe {
     pub fn plan(&self, target: &Target, name: &str) -> Result<Plan> {
         match self {
             Recipe::Empty => Ok(Plan {
-                drafts: vec![Draft {
-                    name: name.to_string(),
-                    phase: DraftPhase::Expand,
-                    no_transaction: false,
-                    up: "-- Additive, backward-compatible changes only: the running version must keep working.\n".into(),
-                    down: "-- Undo every statement of the up migration, in reverse order.\n".into(),
-                }],
+                drafts: vec![Draft::expand(
+                    name,
+                    (
+                        "-- Additive, backward-compatible changes only: the running version must keep working.\n".into(),
+                        "-- Undo every statement of the up migration, in reverse order.\n".into(),
+                        false,
+                    ),
+                )],
                 steps: vec![
                     "write the expand's statements and their inverses in the down file".into(),
                     "check them: straddle lint".into(),
@@ -326,6 +376,23 @@ impl Recipe {
             }
         }
     }
+}
+
+/// The type of a column the model knows, as SQL.
+fn sql_type(column: &crate::schema::Column) -> Option<String> {
+    column.data_type.as_ref().map(|t| t.to_string())
+}
+
+/// The type of `known`, the model's column for `column`: a recipe that
+/// re-creates the column cannot do without it.
+fn required_type(known: &crate::schema::Column, column: &Column) -> Result<String> {
+    sql_type(known)
+        .ok_or_else(|| Error::usage(format!("the type of `{}` is not known", column.column)))
+}
+
+/// ` DEFAULT value`, or nothing without a value.
+fn default_clause(value: Option<&str>) -> String {
+    value.map(|v| format!(" DEFAULT {v}")).unwrap_or_default()
 }
 
 /// A stand-in for the version of the plan's draft `index`, replaced when the

@@ -8,8 +8,9 @@
 //! * each down restores the schema before its up, values included.
 
 use super::names::{object_name, quote, quote_path};
+use super::online::{in_place, instant, lock_timeout, mysql_modify_null, postgres_set_not_null};
 use super::sync::Sync;
-use super::{Column, Draft, DraftPhase, Plan, Target, version_of};
+use super::{Column, Plan, Target, default_clause, required_type, version_of};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 
@@ -43,11 +44,7 @@ pub fn plan(target: &Target, name: &str, m: Move<'_>) -> Result<Plan> {
         column: m.new_name.to_string(),
     };
     target.column_is_free(&new_column)?;
-    let old_type = old
-        .data_type
-        .as_ref()
-        .map(|t| t.to_string())
-        .ok_or_else(|| Error::usage(format!("the type of `{}` is not known", m.column.column)))?;
+    let old_type = required_type(old, m.column)?;
     let table = target.table(&m.column.table)?;
     let sync = Sync {
         dialect: d,
@@ -61,20 +58,9 @@ pub fn plan(target: &Target, name: &str, m: Move<'_>) -> Result<Plan> {
     let t = quote_path(d, &m.column.table);
     let o = quote(d, &m.column.column);
     let n = quote(d, m.new_name);
-    let default = old
-        .default
-        .as_ref()
-        .map(|v| format!(" DEFAULT {v}"))
-        .unwrap_or_default();
-    let lock = if d == Dialect::Postgres {
-        "SET lock_timeout = '2s';\n\n"
-    } else {
-        ""
-    };
-    let (add_suffix, drop_suffix) = match d {
-        Dialect::Mysql => (", ALGORITHM=INSTANT", ", ALGORITHM=INPLACE, LOCK=NONE"),
-        _ => ("", ""),
-    };
+    let default = default_clause(old.default.as_deref());
+    let lock = lock_timeout(d);
+    let (add_suffix, drop_suffix) = (instant(d), in_place(d));
 
     let expand_up = format!(
         "{lock}ALTER TABLE {t} ADD COLUMN {n} {}{default}{add_suffix};\n\n{}\n{}",
@@ -103,10 +89,8 @@ pub fn plan(target: &Target, name: &str, m: Move<'_>) -> Result<Plan> {
                 contract_up.push_str(&format!(
                     "\n-- {n} takes over NOT NULL from {o}; the validated CHECK lets SET NOT NULL\n\
                      -- skip its scan.\n\
-                     ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({n} IS NOT NULL) NOT VALID;\n\n\
-                     ALTER TABLE {t} VALIDATE CONSTRAINT {check};\n\n\
-                     ALTER TABLE {t} ALTER COLUMN {n} SET NOT NULL;\n\n\
-                     ALTER TABLE {t} DROP CONSTRAINT {check};\n"
+                     {}",
+                    postgres_set_not_null(&t, &n, &check)
                 ));
                 contract_down.push_str(&format!(
                     "ALTER TABLE {t} ALTER COLUMN {n} DROP NOT NULL;\n\n"
@@ -114,12 +98,12 @@ pub fn plan(target: &Target, name: &str, m: Move<'_>) -> Result<Plan> {
             }
             Dialect::Mysql => {
                 contract_up.push_str(&format!(
-                    "\nALTER TABLE {t} MODIFY COLUMN {n} {} NOT NULL{default}, ALGORITHM=INPLACE, LOCK=NONE;\n",
-                    m.new_type
+                    "\n{}",
+                    mysql_modify_null(&t, &n, &m.new_type, true, &default)
                 ));
                 contract_down.push_str(&format!(
-                    "ALTER TABLE {t} MODIFY COLUMN {n} {} NULL{default}, ALGORITHM=INPLACE, LOCK=NONE;\n\n",
-                    m.new_type
+                    "{}\n",
+                    mysql_modify_null(&t, &n, &m.new_type, false, &default)
                 ));
             }
             Dialect::Sqlite => {}
@@ -143,7 +127,8 @@ pub fn plan(target: &Target, name: &str, m: Move<'_>) -> Result<Plan> {
                 "\nALTER TABLE {t} ALTER COLUMN {o} SET NOT NULL;\n"
             )),
             Dialect::Mysql => contract_down.push_str(&format!(
-                "\nALTER TABLE {t} MODIFY COLUMN {o} {old_type} NOT NULL{default}, ALGORITHM=INPLACE, LOCK=NONE;\n"
+                "\n{}",
+                mysql_modify_null(&t, &o, &old_type, true, &default)
             )),
             Dialect::Sqlite => {}
         }
@@ -202,23 +187,10 @@ pub fn plan(target: &Target, name: &str, m: Move<'_>) -> Result<Plan> {
             m.column.column
         ));
     }
-    Ok(Plan {
-        drafts: vec![
-            Draft {
-                name: name.to_string(),
-                phase: DraftPhase::Expand,
-                no_transaction,
-                up: expand_up,
-                down: expand_down,
-            },
-            Draft {
-                name: format!("{name}_contract"),
-                phase: DraftPhase::ContractOf(0),
-                no_transaction,
-                up: contract_up,
-                down: contract_down,
-            },
-        ],
+    Ok(Plan::pair(
+        name,
+        (expand_up, expand_down, no_transaction),
+        (contract_up, contract_down, no_transaction),
         steps,
-    })
+    ))
 }

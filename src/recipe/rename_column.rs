@@ -34,10 +34,7 @@ pub fn new_name<'a>(column: &Column, arg: &'a str) -> Result<&'a str> {
 
 pub fn plan(target: &Target, name: &str, column: &Column, new: &str) -> Result<Plan> {
     let new = new_name(column, new)?;
-    let ty = target
-        .column(column)?
-        .and_then(|c| c.data_type.as_ref().map(|t| t.to_string()))
-        .unwrap_or_default();
+    let ty = target.column_type(column)?.unwrap_or_default();
     moving::plan(
         target,
         name,

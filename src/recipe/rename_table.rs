@@ -6,7 +6,8 @@
 //! The contract drops the view.
 
 use super::names::{quote, quote_path};
-use super::{Draft, DraftPhase, Plan, Target, version_of};
+use super::online::lock_timeout;
+use super::{Plan, Target, version_of};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 
@@ -63,18 +64,10 @@ pub fn plan(target: &Target, name: &str, old: &str, new: &str) -> Result<Plan> {
         return Err(Error::usage(format!("`{old}` is already called `{new}`")));
     }
     let (o, n) = (quote_path(d, old), quote_path(d, new));
-    let lock = if d == Dialect::Postgres {
-        "SET lock_timeout = '2s';\n\n"
-    } else {
-        ""
-    };
-    let rename = match d {
-        Dialect::Mysql => format!("RENAME TABLE {o} TO {n};"),
-        _ => format!("ALTER TABLE {o} RENAME TO {n};"),
-    };
-    let rename_back = match d {
-        Dialect::Mysql => format!("RENAME TABLE {n} TO {o};"),
-        _ => format!("ALTER TABLE {n} RENAME TO {o};"),
+    let lock = lock_timeout(d);
+    let rename = |from: &str, to: &str| match d {
+        Dialect::Mysql => format!("RENAME TABLE {from} TO {to};"),
+        _ => format!("ALTER TABLE {from} RENAME TO {to};"),
     };
     let (triggers, drop_triggers) = if d == Dialect::Sqlite {
         let names = ["insert", "update", "delete"]
@@ -92,17 +85,24 @@ pub fn plan(target: &Target, name: &str, old: &str, new: &str) -> Result<Plan> {
     } else {
         ""
     };
-    let expand_up = format!(
-        "{lock}{allow}{rename}\n\n\
-         CREATE VIEW {o} AS SELECT * FROM {n};\n{triggers}"
+    let view = format!("CREATE VIEW {o} AS SELECT * FROM {n};\n{triggers}");
+    let expand = (
+        format!("{lock}{allow}{}\n\n{view}", rename(&o, &n)),
+        format!(
+            "{lock}{drop_triggers}DROP VIEW {o};\n\n{}\n",
+            rename(&n, &o)
+        ),
+        false,
     );
-    let expand_down = format!("{lock}{drop_triggers}DROP VIEW {o};\n\n{rename_back}\n");
-    let contract_up = format!(
-        "-- Only versions from before the rollout after expand {} used the old name.\n\
-         {drop_triggers}DROP VIEW {o};\n",
-        version_of(0)
+    let contract = (
+        format!(
+            "-- Only versions from before the rollout after expand {} used the old name.\n\
+             {drop_triggers}DROP VIEW {o};\n",
+            version_of(0)
+        ),
+        view,
+        false,
     );
-    let contract_down = format!("CREATE VIEW {o} AS SELECT * FROM {n};\n{triggers}");
     let mut steps = vec![
         format!("straddle migrate expand: renames {old} to {new} and leaves a view named {old}"),
         format!("roll out the app version that uses {new}"),
@@ -116,23 +116,5 @@ pub fn plan(target: &Target, name: &str, old: &str, new: &str) -> Result<Plan> {
                 .into(),
         );
     }
-    Ok(Plan {
-        drafts: vec![
-            Draft {
-                name: name.to_string(),
-                phase: DraftPhase::Expand,
-                no_transaction: false,
-                up: expand_up,
-                down: expand_down,
-            },
-            Draft {
-                name: format!("{name}_contract"),
-                phase: DraftPhase::ContractOf(0),
-                no_transaction: false,
-                up: contract_up,
-                down: contract_down,
-            },
-        ],
-        steps,
-    })
+    Ok(Plan::pair(name, expand, contract, steps))
 }

@@ -6,8 +6,9 @@
 //! in batches. The contract adds the constraint without a long lock.
 
 use super::names::{object_name, quote, quote_path};
+use super::online::{lock_timeout, mysql_modify_null, postgres_set_not_null};
 use super::sync::batched_update;
-use super::{Column, Draft, DraftPhase, Plan, Target};
+use super::{Column, Plan, Target, default_clause, sql_type};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 
@@ -27,7 +28,7 @@ pub fn plan(target: &Target, name: &str, column: &Column, default: Option<&str>)
             column.table, column.column
         )));
     }
-    let ty = known.and_then(|c| c.data_type.as_ref().map(|t| t.to_string()));
+    let ty = known.and_then(sql_type);
     if d == Dialect::Mysql && ty.is_none() {
         return Err(Error::usage(format!(
             "MySQL restates the type to change NULL: straddle does not know the type of `{}.{}`",
@@ -37,13 +38,9 @@ pub fn plan(target: &Target, name: &str, column: &Column, default: Option<&str>)
     let default = default.map(|v| target.check_expression(v)).transpose()?;
     let table = target.table(&column.table)?;
     let (t, c) = (quote_path(d, &column.table), quote(d, &column.column));
-    let lock = if d == Dialect::Postgres {
-        "SET lock_timeout = '2s';\n\n"
-    } else {
-        ""
-    };
+    let lock = lock_timeout(d);
     let previous_default = known.and_then(|c| c.default.clone());
-    let (expand_up, expand_down, expand_no_tx) = match &default {
+    let expand = match &default {
         Some(value) => {
             let fill = batched_update(
                 d,
@@ -74,7 +71,7 @@ pub fn plan(target: &Target, name: &str, column: &Column, default: Option<&str>)
             false,
         ),
     };
-    let (contract_up, contract_down, contract_no_tx) = match d {
+    let contract = match d {
         Dialect::Postgres => {
             let check = quote(
                 d,
@@ -84,10 +81,8 @@ pub fn plan(target: &Target, name: &str, column: &Column, default: Option<&str>)
                 format!(
                     "-- Outside a transaction, each step commits on its own; the validated CHECK\n\
                      -- lets SET NOT NULL skip its scan (PostgreSQL 12+).\n\
-                     {lock}ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID;\n\n\
-                     ALTER TABLE {t} VALIDATE CONSTRAINT {check};\n\n\
-                     ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;\n\n\
-                     ALTER TABLE {t} DROP CONSTRAINT {check};\n"
+                     {lock}{}",
+                    postgres_set_not_null(&t, &c, &check)
                 ),
                 format!("{lock}ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;\n"),
                 true,
@@ -95,18 +90,10 @@ pub fn plan(target: &Target, name: &str, column: &Column, default: Option<&str>)
         }
         Dialect::Mysql => {
             let ty = ty.unwrap_or_default();
-            let keep_default = default
-                .clone()
-                .or(previous_default.clone())
-                .map(|v| format!(" DEFAULT {v}"))
-                .unwrap_or_default();
+            let keep_default = default_clause(default.as_deref().or(previous_default.as_deref()));
             (
-                format!(
-                    "ALTER TABLE {t} MODIFY COLUMN {c} {ty} NOT NULL{keep_default}, ALGORITHM=INPLACE, LOCK=NONE;\n"
-                ),
-                format!(
-                    "ALTER TABLE {t} MODIFY COLUMN {c} {ty} NULL{keep_default}, ALGORITHM=INPLACE, LOCK=NONE;\n"
-                ),
+                mysql_modify_null(&t, &c, &ty, true, &keep_default),
+                mysql_modify_null(&t, &c, &ty, false, &keep_default),
                 false,
             )
         }
@@ -128,23 +115,5 @@ pub fn plan(target: &Target, name: &str, column: &Column, default: Option<&str>)
     steps.push(
         "straddle migrate contract: once no old instance is left, makes the column NOT NULL".into(),
     );
-    Ok(Plan {
-        drafts: vec![
-            Draft {
-                name: name.to_string(),
-                phase: DraftPhase::Expand,
-                no_transaction: expand_no_tx,
-                up: expand_up,
-                down: expand_down,
-            },
-            Draft {
-                name: format!("{name}_contract"),
-                phase: DraftPhase::ContractOf(0),
-                no_transaction: contract_no_tx,
-                up: contract_up,
-                down: contract_down,
-            },
-        ],
-        steps,
-    })
+    Ok(Plan::pair(name, expand, contract, steps))
 }

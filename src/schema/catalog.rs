@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use sqlparser::ast::DataType;
 
+use super::Shared;
+
 /// A column as the catalog knows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Column {
@@ -67,20 +69,24 @@ pub struct Index {
 }
 
 /// Everything known about the schema at one point of the history.
+///
+/// Cloning is cheap: the maps and tables are [`Shared`] between clones until
+/// one of them changes, so the engine can keep the schema before each
+/// migration and replay a down on a copy without copying every table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Catalog {
-    pub tables: BTreeMap<String, Table>,
-    pub indexes: BTreeMap<String, Index>,
+    pub tables: Shared<BTreeMap<String, Shared<Table>>>,
+    pub indexes: Shared<BTreeMap<String, Shared<Index>>>,
     /// Views and materialized views → creating migration.
-    pub views: BTreeMap<String, String>,
+    pub views: Shared<BTreeMap<String, String>>,
     /// User-defined types (enums, composites, domains) → creating migration.
-    pub types: BTreeMap<String, String>,
+    pub types: Shared<BTreeMap<String, String>>,
     /// Sequences → creating migration.
-    pub sequences: BTreeMap<String, String>,
+    pub sequences: Shared<BTreeMap<String, String>>,
     /// Functions and procedures → creating migration.
-    pub functions: BTreeMap<String, String>,
+    pub functions: Shared<BTreeMap<String, String>>,
     /// Triggers → (table, creating migration).
-    pub triggers: BTreeMap<String, (String, String)>,
+    pub triggers: Shared<BTreeMap<String, (String, String)>>,
 }
 
 impl Catalog {
@@ -89,7 +95,7 @@ impl Catalog {
     }
 
     pub fn table(&self, key: &str) -> Option<&Table> {
-        self.tables.get(key)
+        self.tables.get(key).map(|t| &**t)
     }
 
     pub fn column(&self, table: &str, column: &str) -> Option<&Column> {

@@ -8,6 +8,8 @@
 
 mod catalog;
 mod replay;
+mod shared;
 pub mod types;
 
 pub use catalog::{Catalog, Column, Constraint, ConstraintKind, Index, Table};
+pub use shared::Shared;

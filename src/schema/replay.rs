@@ -334,7 +334,8 @@ impl Catalog {
                         columns,
                         unique: index.unique,
                         created_by: version.to_string(),
-                    },
+                    }
+                    .into(),
                 );
             }
             Ast::AlterIndex {
@@ -485,10 +486,10 @@ impl Catalog {
             } else if let Some(index) =
                 index_from_constraint(tc, &key, |n| self.index_on(&key, n).is_some(), version)
             {
-                self.indexes.insert(index.name.clone(), index);
+                self.indexes.insert(index.name.clone(), index.into());
             }
         }
-        self.tables.insert(key, table);
+        self.tables.insert(key, table.into());
     }
 
     /// Copies the columns (and, as asked, defaults, constraints and indexes)
@@ -561,7 +562,7 @@ impl Catalog {
                 })
                 .collect();
             for index in copies {
-                self.indexes.insert(index.name.clone(), index);
+                self.indexes.insert(index.name.clone(), index.into());
             }
         }
     }
@@ -694,7 +695,10 @@ impl Catalog {
 
     /// The index named `name` on `table`, if any.
     fn index_on(&self, table: &str, name: &str) -> Option<&Index> {
-        self.indexes.get(name).filter(|i| i.table == table)
+        self.indexes
+            .get(name)
+            .map(|i| &**i)
+            .filter(|i| i.table == table)
     }
 
     /// MySQL `DROP INDEX name` on `table`: an index, or a UNIQUE/PRIMARY key.
@@ -876,7 +880,10 @@ impl Catalog {
                     // `… USING INDEX i`: the index becomes the constraint's.
                     if let TableConstraint::PrimaryKeyUsingIndex(u)
                     | TableConstraint::UniqueUsingIndex(u) = constraint
-                        && let Some(index) = self.indexes.remove(&ident_key(&u.index_name))
+                        && let Some(index) = self
+                            .indexes
+                            .remove(&ident_key(&u.index_name))
+                            .map(super::Shared::into_inner)
                     {
                         c.columns = index.columns;
                         if c.name.is_none() {
@@ -898,7 +905,7 @@ impl Catalog {
                     |n| self.index_on(key, n).is_some(),
                     version,
                 ) {
-                    self.indexes.insert(index.name.clone(), index);
+                    self.indexes.insert(index.name.clone(), index.into());
                 }
             }
             AlterTableOperation::ValidateConstraint { name } => {
@@ -1098,6 +1105,7 @@ impl Catalog {
             create.name = ObjectName::from(vec![sqlparser::ast::Ident::new(TEMP)]);
             self.create_table(&create, version);
             if let Some(rest) = self.tables.remove(TEMP) {
+                let rest = rest.into_inner();
                 for column in rest.columns {
                     table.columns.retain(|c| c.name != column.name);
                     table.columns.push(column);
@@ -1115,7 +1123,7 @@ impl Catalog {
                 self.tables.insert(TEMP.to_string(), saved);
             }
         }
-        self.tables.insert(key, table);
+        self.tables.insert(key, table.into());
     }
 }
 

@@ -69,13 +69,7 @@ impl Rule for DownMissingInverse {
         if does_nothing(down) {
             return;
         }
-        for issue in missing_inverses(
-            cx.up,
-            down,
-            cx.catalog_before,
-            cx.catalog_after,
-            cx.dialect(),
-        ) {
+        for issue in missing_inverses(cx.operations) {
             out.push(cx.up_finding(self, issue.at, issue.message, issue.help));
         }
     }

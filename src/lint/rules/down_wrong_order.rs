@@ -60,16 +60,7 @@ impl Rule for DownWrongOrder {
     }
 
     fn check_migration(&self, cx: &MigrationCx<'_>, out: &mut Vec<Finding>) {
-        let Some(down) = cx.down else {
-            return;
-        };
-        for issue in wrong_order(
-            cx.up,
-            down,
-            cx.catalog_before,
-            cx.catalog_after,
-            cx.dialect(),
-        ) {
+        for issue in wrong_order(cx.operations) {
             out.push(cx.down_finding(self, issue.at, issue.message, issue.help));
         }
     }

@@ -61,7 +61,7 @@ impl Rule for EmptyDown {
         if !does_nothing(down) {
             return;
         }
-        let Some(change) = first_schema_change(cx.up, cx.catalog_before, cx.dialect()) else {
+        let Some(change) = first_schema_change(cx.up, cx.operations.up_raw()) else {
             return;
         };
         let at = down

@@ -47,7 +47,7 @@ use sqlparser::ast::{AlterTypeOperation, Statement as Ast};
 
 use crate::dialect::Dialect;
 use crate::lint::{MigrationCx, Rule, RuleMeta};
-use crate::phase::inverse::{Change, ObjectKind, RenameTarget, raw_operations};
+use crate::phase::inverse::{Change, ObjectKind, RenameTarget};
 use crate::sql::object_key;
 use crate::{Category, Finding, Severity};
 
@@ -76,10 +76,7 @@ impl Rule for IrreversibleEnumValue {
         if !adds_value {
             return;
         }
-        let down_ops = cx
-            .down
-            .map(|d| raw_operations(d, cx.catalog_after, cx.dialect()))
-            .unwrap_or_default();
+        let down_ops = cx.operations.down_raw();
         // The down puts the previous type back: it is reversible after all.
         let recreated = |type_name: &str| {
             down_ops.iter().any(|op| {
@@ -89,7 +86,7 @@ impl Rule for IrreversibleEnumValue {
                         if to == type_name)
             })
         };
-        let up_ops = raw_operations(cx.up, cx.catalog_before, cx.dialect());
+        let up_ops = cx.operations.up_raw();
         for (index, statement) in cx.up.statements.iter().enumerate() {
             let Some(Ast::AlterType(alter)) = statement.ast() else {
                 continue;
