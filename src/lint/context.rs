@@ -139,14 +139,13 @@ impl StatementCx<'_> {
     }
 }
 
-/// A whole migration: its up and down files, parsed, and the schema before and
-/// after its up.
+/// A whole migration: its up and down files, parsed, the schema after its
+/// up, and the operations of both files.
 pub struct MigrationCx<'a> {
     pub options: &'a LintOptions,
     pub migration: &'a Migration,
     pub up: &'a SqlFile,
     pub down: Option<&'a SqlFile>,
-    pub catalog_before: &'a Catalog,
     pub catalog_after: &'a Catalog,
     /// The operations of the up and the down, worked out once for all rules.
     pub operations: &'a MigrationOperations<'a>,

@@ -290,7 +290,6 @@ pub fn lint_set(set: &MigrationSet, options: &LintOptions) -> LintOutcome {
                 return;
             }
             outcome.migrations_checked += 1;
-            let before = catalog.clone();
             let mut recorder = Recorder::default();
             let mut findings = Vec::new();
             let mut in_transaction = !migration.no_transaction;
@@ -336,7 +335,6 @@ pub fn lint_set(set: &MigrationSet, options: &LintOptions) -> LintOutcome {
                 migration,
                 up: &up,
                 down: down.as_ref(),
-                catalog_before: &before,
                 catalog_after: &catalog,
                 operations: &operations,
             };

@@ -17,6 +17,9 @@ use crate::sql::{SqlFile, parse_file};
 /// Below this many migrations, threads cost more than they save.
 const PARALLEL_FROM: usize = 16;
 
+/// Migrations a worker parses before handing them over.
+const BATCH: usize = 16;
+
 /// Calls `each(index, up, down)` for every migration, in order, with its up
 /// file parsed, and its down file parsed where `wants_down(index)`.
 pub fn for_each_parsed(
@@ -45,20 +48,24 @@ pub fn for_each_parsed(
         }
         return;
     }
+    // Workers take batches of consecutive migrations: one hand-over (and
+    // one wake-up of this thread) per batch rather than per file.
+    let batches = migrations.len().div_ceil(BATCH);
     let next = AtomicUsize::new(0);
-    let (sender, receiver) = sync_channel(workers * 8);
+    let (sender, receiver) = sync_channel(workers * 2);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let sender = sender.clone();
             let (next, parse) = (&next, &parse);
             scope.spawn(move || {
                 loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    if index >= migrations.len() {
+                    let batch = next.fetch_add(1, Ordering::Relaxed);
+                    if batch >= batches {
                         break;
                     }
-                    let (up, down) = parse(index);
-                    if sender.send((index, up, down)).is_err() {
+                    let end = ((batch + 1) * BATCH).min(migrations.len());
+                    let parsed: Vec<_> = (batch * BATCH..end).map(parse).collect();
+                    if sender.send((batch, parsed)).is_err() {
                         break;
                     }
                 }
@@ -68,10 +75,12 @@ pub fn for_each_parsed(
         // Workers finish out of order; hold the early arrivals back.
         let mut waiting = BTreeMap::new();
         let mut due = 0;
-        for (index, up, down) in receiver {
-            waiting.insert(index, (up, down));
-            while let Some((up, down)) = waiting.remove(&due) {
-                each(due, up, down);
+        for (batch, parsed) in receiver {
+            waiting.insert(batch, parsed);
+            while let Some(parsed) = waiting.remove(&due) {
+                for (offset, (up, down)) in parsed.into_iter().enumerate() {
+                    each(due * BATCH + offset, up, down);
+                }
                 due += 1;
             }
         }

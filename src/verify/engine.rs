@@ -159,6 +159,17 @@ impl<H: Hook> Engine<'_, H> {
         Ok(())
     }
 
+    /// Prepares a new scratch database: the session statements, then what
+    /// the hook loads into every fresh database.
+    async fn start_database(&mut self) -> Result<(), VerifyError> {
+        self.session().await?;
+        let db = self.db.as_mut().expect("the scratch connection is open");
+        self.hook
+            .fresh_database(db)
+            .await
+            .map_err(VerifyError::Database)
+    }
+
     async fn seed_start(&mut self) -> Result<(), VerifyError> {
         let Some(seed) = &self.options.seed else {
             return Ok(());
@@ -217,12 +228,7 @@ impl<H: Hook> Engine<'_, H> {
             .await
             .map_err(|e| fatal("cannot recreate the scratch database", e))?;
         self.db = Some(db);
-        self.session().await?;
-        let db = self.db.as_mut().expect("the scratch connection is open");
-        self.hook
-            .fresh_database(db)
-            .await
-            .map_err(VerifyError::Database)?;
+        self.start_database().await?;
         self.seed_pending = (0..self.seed_all.len()).collect();
         let migrations = self.migrations;
         for m in &migrations[..count] {
@@ -630,15 +636,7 @@ pub async fn run<H: Hook>(
         seed_all: Vec::new(),
         seed_pending: Vec::new(),
     };
-    engine.session().await?;
-    {
-        let db = engine.db.as_mut().expect("the scratch connection is open");
-        engine
-            .hook
-            .fresh_database(db)
-            .await
-            .map_err(VerifyError::Database)?;
-    }
+    engine.start_database().await?;
     engine.seed_start().await?;
     let mut schema = engine.introspect().await?;
     let mut data: Option<Data> = None;
