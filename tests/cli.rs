@@ -48,9 +48,21 @@ fn lint_json(args: &[&str]) -> (i32, Value) {
     let mut all = vec!["lint", "--format", "json"];
     all.extend_from_slice(args);
     let out = straddle_run(&all);
-    let json: Value = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", out.stdout, out.stderr));
-    (out.code, json)
+    (out.code, json_of(&out))
+}
+
+/// `lint … --format json`, which must exit with `code`, parsed.
+#[track_caller]
+fn lint_json_exit(args: &[&str], code: i32) -> Value {
+    let (got, json) = lint_json(args);
+    assert_eq!(got, code, "{json:#}");
+    json
+}
+
+/// The standard output of `out`, parsed as JSON.
+fn json_of(out: &Run) -> Value {
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", out.stdout, out.stderr))
 }
 
 fn findings(json: &Value) -> &Vec<Value> {
@@ -62,6 +74,47 @@ fn rules_of(json: &Value) -> Vec<String> {
         .iter()
         .map(|f| f["rule"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// `straddle rules --json`, parsed.
+fn rules_json() -> Value {
+    let out = straddle_run(&["rules", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    json_of(&out)
+}
+
+fn has_rule(json: &Value, rule: &str) -> bool {
+    rules_of(json).iter().any(|r| r == rule)
+}
+
+/// Checks that `text` contains `needle`.
+#[track_caller]
+fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+}
+
+/// Checks that `text` starts with `prefix`.
+#[track_caller]
+fn assert_starts_with(text: &str, prefix: &str) {
+    assert!(
+        text.starts_with(prefix),
+        "expected to start with {prefix:?}:\n{text}"
+    );
+}
+
+/// Checks that `out` is a usage error (exit 2) whose standard error names
+/// each of `needles`.
+#[track_caller]
+fn assert_exit_2(out: &Run, needles: &[&str]) {
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    for needle in needles {
+        assert_contains(&out.stderr, needle);
+    }
+}
+
+/// `straddle lint` run in `dir`, with no arguments.
+fn lint_in(dir: &Path) -> Run {
+    run(straddle().current_dir(dir).arg("lint"))
 }
 
 const LAYOUTS: &str = "tests/fixtures/layouts";
@@ -77,7 +130,7 @@ fn layout(case: &str) -> String {
 fn postgres_example_lints_without_errors() {
     let out = straddle_run(&["lint", "migrations-examples/postgres"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("0 errors"), "{}", out.stdout);
+    assert_contains(&out.stdout, "0 errors");
     assert!(
         out.stdout.contains("in 8 migrations"),
         "every migration is checked: {}",
@@ -89,11 +142,7 @@ fn postgres_example_lints_without_errors() {
 fn sqlite_example_lints_clean_with_dialect_flag() {
     let out = straddle_run(&["lint", "--dialect", "sqlite", "migrations-examples/sqlite"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(
-        out.stdout.starts_with("0 errors, 0 warnings"),
-        "{}",
-        out.stdout
-    );
+    assert_starts_with(&out.stdout, "0 errors, 0 warnings");
 }
 
 #[test]
@@ -104,30 +153,19 @@ fn sqlite_example_lints_clean_through_its_config() {
         "lint",
     ]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(
-        out.stdout
-            .starts_with("0 errors, 0 warnings in 4 migrations"),
-        "{}",
-        out.stdout
-    );
+    assert_starts_with(&out.stdout, "0 errors, 0 warnings in 4 migrations");
 
     // Inside the folder, straddle.toml is found on its own.
     let out = run(straddle()
         .current_dir(repo().join("migrations-examples/sqlite"))
         .arg("lint"));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(
-        out.stdout
-            .starts_with("0 errors, 0 warnings in 4 migrations"),
-        "{}",
-        out.stdout
-    );
+    assert_starts_with(&out.stdout, "0 errors, 0 warnings in 4 migrations");
 }
 
 #[test]
 fn unsafe_example_is_rejected() {
-    let (code, json) = lint_json(&["migrations-examples/unsafe"]);
-    assert_eq!(code, 1);
+    let json = lint_json_exit(&["migrations-examples/unsafe"], 1);
     // Each migration after the first makes one mistake, caught by this rule.
     let expected = [
         ("20240702090000_drop_nickname", "drop-column"),
@@ -200,7 +238,7 @@ fn exit_0_when_clean() {
 fn exit_1_on_errors() {
     let out = straddle_run(&["lint", &layout("lint-files")]);
     assert_eq!(out.code, 1, "{}", out.stdout);
-    assert!(out.stdout.contains("error[drop-table]"), "{}", out.stdout);
+    assert_contains(&out.stdout, "error[drop-table]");
 }
 
 #[test]
@@ -209,12 +247,8 @@ fn warnings_fail_only_with_deny_warnings() {
     let dir = layout("stray-sql");
     let out = straddle_run(&["lint", &dir]);
     assert_eq!(out.code, 0, "{}", out.stdout);
-    assert!(
-        out.stdout.contains("warning[unrecognised-file]"),
-        "{}",
-        out.stdout
-    );
-    assert!(out.stdout.contains("0 errors, 1 warning"), "{}", out.stdout);
+    assert_contains(&out.stdout, "warning[unrecognised-file]");
+    assert_contains(&out.stdout, "0 errors, 1 warning");
 
     let out = straddle_run(&["lint", "--deny-warnings", &dir]);
     assert_eq!(out.code, 1, "{}", out.stdout);
@@ -240,38 +274,31 @@ fn exit_2_on_usage_errors() {
         assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
     }
     let out = straddle_run(&["lint", "--dialect", "oracle", "x"]);
-    assert!(
-        out.stderr.contains("postgres, mysql or sqlite"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "postgres, mysql or sqlite");
 }
 
 #[test]
 fn help_and_version_exit_0() {
     let out = straddle_run(&["--help"]);
     assert_eq!(out.code, 0);
-    assert!(out.stdout.contains("lint"), "{}", out.stdout);
+    assert_contains(&out.stdout, "lint");
     let out = straddle_run(&["--version"]);
     assert_eq!(out.code, 0);
-    assert!(out.stdout.starts_with("straddle "), "{}", out.stdout);
+    assert_starts_with(&out.stdout, "straddle ");
 }
 
 #[test]
 fn missing_folder_is_exit_2_naming_it() {
     let out = straddle_run(&["lint", "no/such/migrations"]);
-    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert_exit_2(&out, &["no/such/migrations"]);
     assert!(out.stdout.is_empty(), "{}", out.stdout);
-    assert!(out.stderr.contains("no/such/migrations"), "{}", out.stderr);
 }
 
 #[test]
 fn default_folder_missing_is_exit_2_naming_it() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(straddle().current_dir(dir.path()).arg("lint"));
-    assert_eq!(out.code, 2, "{}", out.stdout);
-    assert!(out.stderr.contains("migrations"), "{}", out.stderr);
-    assert!(out.stderr.contains("straddle.toml"), "{}", out.stderr);
+    let out = lint_in(dir.path());
+    assert_exit_2(&out, &["migrations", "straddle.toml"]);
 }
 
 #[test]
@@ -285,9 +312,9 @@ fn default_folder_is_used_when_present() {
     )
     .unwrap();
     std::fs::write(migrations.join("0001_t.down.sql"), "DROP TABLE t;\n").unwrap();
-    let out = run(straddle().current_dir(dir.path()).arg("lint"));
+    let out = lint_in(dir.path());
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("in 1 migration"), "{}", out.stdout);
+    assert_contains(&out.stdout, "in 1 migration");
 }
 
 // ---------------------------------------------------------------------------
@@ -296,12 +323,8 @@ fn default_folder_is_used_when_present() {
 #[test]
 fn lint_files_reports_only_those_files_with_earlier_context() {
     let file = layout("lint-files/0003_drop_events.up.sql");
-    let (code, json) = lint_json(&[&file]);
-    assert_eq!(code, 1, "{json:#}");
-    assert!(
-        rules_of(&json).contains(&"drop-table".to_string()),
-        "{json:#}"
-    );
+    let json = lint_json_exit(&[&file], 1);
+    assert!(has_rule(&json, "drop-table"), "{json:#}");
     for f in findings(&json) {
         assert_eq!(f["file"], file.as_str(), "only the given file: {json:#}");
         assert!(
@@ -339,7 +362,7 @@ fn lint_files_replays_earlier_migrations_into_the_schema() {
         .unwrap();
     }
     let out = run(straddle().args(["lint", "--format", "json", dir.path().to_str().unwrap()]));
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let json = json_of(&out);
     assert!(
         rules_of(&json)
             .iter()
@@ -352,8 +375,7 @@ fn lint_files_replays_earlier_migrations_into_the_schema() {
 fn lint_several_files_reports_each() {
     let a = layout("lint-files/0003_drop_events.up.sql");
     let b = layout("lint-files/0004_drop_audit_log.up.sql");
-    let (code, json) = lint_json(&[&a, &b]);
-    assert_eq!(code, 1);
+    let json = lint_json_exit(&[&a, &b], 1);
     let files: Vec<&str> = findings(&json)
         .iter()
         .filter(|f| f["rule"] == "drop-table")
@@ -373,36 +395,26 @@ fn lint_file_keeps_the_path_as_given() {
     }
     // The human format names it the same way.
     let out = straddle_run(&["lint", &given]);
-    assert!(
-        out.stdout.contains(&format!("{given}:1:1")),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, &format!("{given}:1:1"));
 }
 
 #[test]
 fn lint_the_down_file_reports_its_migration() {
-    let (code, json) = lint_json(&[&layout("lint-files/0003_drop_events.down.sql")]);
-    assert_eq!(code, 1);
+    let json = lint_json_exit(&[&layout("lint-files/0003_drop_events.down.sql")], 1);
     assert_eq!(json["summary"]["migrations_checked"], 1);
-    assert!(rules_of(&json).contains(&"drop-table".to_string()));
+    assert!(has_rule(&json, "drop-table"));
 }
 
 #[test]
 fn lint_diesel_up_sql_paths() {
     let drop = layout("diesel-lint/2019-11-12-090000_drop_posts/up.sql");
-    let (code, json) = lint_json(&[&drop]);
-    assert_eq!(code, 1, "{json:#}");
-    assert!(
-        rules_of(&json).contains(&"drop-table".to_string()),
-        "{json:#}"
-    );
+    let json = lint_json_exit(&[&drop], 1);
+    assert!(has_rule(&json, "drop-table"), "{json:#}");
     assert!(findings(&json).iter().all(|f| f["file"] == drop.as_str()));
     assert_eq!(json["summary"]["migrations_checked"], 1);
 
     let create = layout("diesel-lint/2019-11-11-162609_create_posts/up.sql");
-    let (code, json) = lint_json(&[&create]);
-    assert_eq!(code, 0, "{json:#}");
+    let json = lint_json_exit(&[&create], 0);
     assert_eq!(json["summary"]["migrations_checked"], 1);
 }
 
@@ -413,8 +425,8 @@ fn lint_diesel_up_sql_from_inside_its_folder() {
         .current_dir(&folder)
         .args(["lint", "--format", "json", "up.sql"]));
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
-    assert!(rules_of(&json).contains(&"drop-table".to_string()));
+    let json = json_of(&out);
+    assert!(has_rule(&json, "drop-table"));
     assert!(
         findings(&json).iter().all(|f| f["file"] == "up.sql"),
         "{json:#}"
@@ -423,8 +435,7 @@ fn lint_diesel_up_sql_from_inside_its_folder() {
 
 #[test]
 fn lint_stray_file_reports_it() {
-    let (code, json) = lint_json(&[&layout("stray-sql/schema.sql")]);
-    assert_eq!(code, 0);
+    let json = lint_json_exit(&[&layout("stray-sql/schema.sql")], 0);
     assert_eq!(rules_of(&json), ["unrecognised-file"]);
 }
 
@@ -432,23 +443,21 @@ fn lint_stray_file_reports_it() {
 fn lint_missing_file_is_exit_2_naming_it() {
     let missing = layout("lint-files/0009_nope.up.sql");
     let out = straddle_run(&["lint", &missing]);
-    assert_eq!(out.code, 2);
-    assert!(out.stderr.contains(&missing), "{}", out.stderr);
+    assert_exit_2(&out, &[&missing]);
 }
 
 #[test]
 fn lint_non_utf8_file_is_a_finding_not_a_crash() {
     let file = layout("non-utf8/0001_create_menu.up.sql");
-    let (code, json) = lint_json(&[&file]);
-    assert_eq!(code, 1, "{json:#}");
+    let json = lint_json_exit(&[&file], 1);
     let f = &findings(&json)[0];
     assert_eq!(f["rule"], "unreadable-file");
     assert_eq!(f["file"], file.as_str());
     // The human format cannot show a frame of it, but names it.
     let out = straddle_run(&["lint", &file]);
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains(&file), "{}", out.stdout);
-    assert!(out.stdout.contains("not UTF-8"), "{}", out.stdout);
+    assert_contains(&out.stdout, &file);
+    assert_contains(&out.stdout, "not UTF-8");
 }
 
 // ---------------------------------------------------------------------------
@@ -456,8 +465,7 @@ fn lint_non_utf8_file_is_a_finding_not_a_crash() {
 
 #[test]
 fn json_has_the_documented_shape() {
-    let (code, json) = lint_json(&["migrations-examples/unsafe"]);
-    assert_eq!(code, 1);
+    let json = lint_json_exit(&["migrations-examples/unsafe"], 1);
     let top: Vec<&String> = json.as_object().unwrap().keys().collect();
     assert_eq!(top, ["findings", "summary"]);
     assert!(!findings(&json).is_empty());
@@ -540,14 +548,13 @@ fn json_fields_are_written_in_the_documented_order() {
         "migrations_checked",
         "migrations_replayed",
     ] {
-        assert!(summary.contains(&format!("\"{key}\"")), "{summary}");
+        assert_contains(summary, &format!("\"{key}\""));
     }
 }
 
 #[test]
 fn json_of_a_clean_folder() {
-    let (code, json) = lint_json(&["migrations-examples/postgres"]);
-    assert_eq!(code, 0, "{json:#}");
+    let json = lint_json_exit(&["migrations-examples/postgres"], 0);
     assert!(
         findings(&json).iter().all(|f| f["severity"] == "warning"),
         "{json:#}"
@@ -559,17 +566,11 @@ fn json_of_a_clean_folder() {
 fn dialect_flag_selects_the_rules() {
     let dir = layout("dialect");
     // PostgreSQL: a plain CREATE INDEX on an existing table blocks writes.
-    let (code, json) = lint_json(&[&dir]);
-    assert_eq!(code, 1, "{json:#}");
-    assert!(
-        rules_of(&json).contains(&"create-index-non-concurrently".to_string()),
-        "{json:#}"
-    );
-    let (code, json) = lint_json(&["--dialect", "postgres", &dir]);
-    assert_eq!(code, 1, "{json:#}");
+    let json = lint_json_exit(&[&dir], 1);
+    assert!(has_rule(&json, "create-index-non-concurrently"), "{json:#}");
+    lint_json_exit(&["--dialect", "postgres", &dir], 1);
     // SQLite has no such thing as a concurrent build.
-    let (code, json) = lint_json(&["--dialect", "sqlite", &dir]);
-    assert_eq!(code, 0, "{json:#}");
+    let json = lint_json_exit(&["--dialect", "sqlite", &dir], 0);
     assert!(findings(&json).is_empty(), "{json:#}");
 }
 
@@ -613,7 +614,7 @@ fn colour_can_be_forced_and_no_color_wins() {
     let out = run(straddle()
         .env("CLICOLOR_FORCE", "1")
         .args(["lint", "migrations-examples/unsafe"]));
-    assert!(out.stdout.contains("\x1b["), "{}", out.stdout);
+    assert_contains(&out.stdout, "\x1b[");
 
     let out = run(straddle()
         .env("CLICOLOR_FORCE", "1")
@@ -634,8 +635,8 @@ fn rules_lists_every_rule() {
         .lines()
         .find(|l| l.starts_with("drop-table "))
         .unwrap_or_else(|| panic!("no drop-table line: {}", out.stdout));
-    assert!(line.contains("data-loss"), "{line}");
-    assert!(line.contains("error"), "{line}");
+    assert_contains(line, "data-loss");
+    assert_contains(line, "error");
     for id in [
         "unreadable-file",
         "orphan-down",
@@ -652,9 +653,7 @@ fn rules_lists_every_rule() {
 
 #[test]
 fn rules_json_matches_the_table() {
-    let out = straddle_run(&["rules", "--json"]);
-    assert_eq!(out.code, 0);
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let json = rules_json();
     let rules = json.as_array().unwrap();
     let table = straddle_run(&["rules"]).stdout;
     assert_eq!(rules.len(), table.lines().count());
@@ -673,7 +672,7 @@ fn rules_json_matches_the_table() {
 fn explain_prints_the_rule_doc() {
     let out = straddle_run(&["explain", "drop-table"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.starts_with("# drop-table"), "{}", out.stdout);
+    assert_starts_with(&out.stdout, "# drop-table");
     for part in [
         "**What it does.**",
         "**Why it is dangerous.**",
@@ -682,13 +681,13 @@ fn explain_prints_the_rule_doc() {
         "category: data-loss",
         "default severity: error",
     ] {
-        assert!(out.stdout.contains(part), "{part} missing: {}", out.stdout);
+        assert_contains(&out.stdout, part);
     }
 }
 
 #[test]
 fn every_rule_can_be_explained() {
-    let json: Value = serde_json::from_str(&straddle_run(&["rules", "--json"]).stdout).unwrap();
+    let json = rules_json();
     for rule in json.as_array().unwrap() {
         let id = rule["id"].as_str().unwrap();
         let out = straddle_run(&["explain", id]);
@@ -704,29 +703,18 @@ fn every_rule_can_be_explained() {
 #[test]
 fn explain_unknown_rule_is_exit_2_with_a_suggestion() {
     let out = straddle_run(&["explain", "no-such-rule"]);
-    assert_eq!(out.code, 2);
+    assert_exit_2(&out, &["no rule `no-such-rule`", "straddle rules"]);
     assert!(out.stdout.is_empty(), "{}", out.stdout);
-    assert!(
-        out.stderr.contains("no rule `no-such-rule`"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("straddle rules"), "{}", out.stderr);
 
     let out = straddle_run(&["explain", "drop-tabel"]);
-    assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains("did you mean `drop-table`"),
-        "{}",
-        out.stderr
-    );
+    assert_exit_2(&out, &["did you mean `drop-table`"]);
 }
 
 #[test]
 fn explain_accepts_other_spellings_of_an_id() {
     let out = straddle_run(&["explain", "DROP_TABLE"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.starts_with("# drop-table"));
+    assert_starts_with(&out.stdout, "# drop-table");
 }
 
 // ---------------------------------------------------------------------------
@@ -743,11 +731,9 @@ fn unknown_config_key_is_exit_2_naming_file_line_column_and_key() {
     let dir = tempfile::tempdir().unwrap();
     write_config(dir.path(), "dialect = \"postgres\"\nfrobnicate = 1\n");
     // Found by searching upward from the current folder...
-    let out = run(straddle().current_dir(dir.path()).arg("lint"));
-    assert_eq!(out.code, 2, "{}", out.stdout);
+    let out = lint_in(dir.path());
+    assert_exit_2(&out, &["straddle.toml:2:1:", "frobnicate"]);
     assert!(out.stdout.is_empty(), "{}", out.stdout);
-    assert!(out.stderr.contains("straddle.toml:2:1:"), "{}", out.stderr);
-    assert!(out.stderr.contains("frobnicate"), "{}", out.stderr);
 
     // ...or named with --config.
     let path = dir.path().join("straddle.toml");
@@ -757,13 +743,7 @@ fn unknown_config_key_is_exit_2_naming_file_line_column_and_key() {
         "lint",
         "migrations-examples/postgres",
     ]));
-    assert_eq!(out.code, 2, "{}", out.stdout);
-    assert!(
-        out.stderr.contains(&format!("{}:2:1:", path.display())),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("frobnicate"), "{}", out.stderr);
+    assert_exit_2(&out, &[&format!("{}:2:1:", path.display()), "frobnicate"]);
 }
 
 #[test]
@@ -777,7 +757,7 @@ fn bad_config_values_are_exit_2() {
         ("dialect = \n", "straddle.toml:1"),
     ] {
         write_config(dir.path(), text);
-        let out = run(straddle().current_dir(dir.path()).arg("lint"));
+        let out = lint_in(dir.path());
         assert_eq!(out.code, 2, "{text}: {}", out.stdout);
         assert!(
             out.stderr.contains("straddle.toml"),
@@ -791,12 +771,7 @@ fn bad_config_values_are_exit_2() {
 #[test]
 fn missing_config_file_is_exit_2() {
     let out = straddle_run(&["--config", "no-such-straddle.toml", "lint"]);
-    assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains("no-such-straddle.toml"),
-        "{}",
-        out.stderr
-    );
+    assert_exit_2(&out, &["no-such-straddle.toml"]);
 }
 
 #[test]
@@ -804,15 +779,13 @@ fn config_rule_levels_apply() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), "[rules]\ndrop-table = \"warning\"\n");
     let file = layout("lint-files/0003_drop_events.up.sql");
-    let out = run(straddle().args([
-        "--config",
-        config.to_str().unwrap(),
-        "lint",
-        "--format",
-        "json",
-        &file,
-    ]));
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let lint = || {
+        let config = config.to_str().unwrap();
+        json_of(&straddle_run(&[
+            "--config", config, "lint", "--format", "json", &file,
+        ]))
+    };
+    let json = lint();
     let drop = findings(&json)
         .iter()
         .find(|f| f["rule"] == "drop-table")
@@ -820,17 +793,6 @@ fn config_rule_levels_apply() {
     assert_eq!(drop["severity"], "warning");
 
     write_config(dir.path(), "[rules]\ndrop-table = \"off\"\n");
-    let out = run(straddle().args([
-        "--config",
-        config.to_str().unwrap(),
-        "lint",
-        "--format",
-        "json",
-        &file,
-    ]));
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
-    assert!(
-        !rules_of(&json).contains(&"drop-table".to_string()),
-        "{json:#}"
-    );
+    let json = lint();
+    assert!(!has_rule(&json, "drop-table"), "{json:#}");
 }

@@ -23,6 +23,31 @@ fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Runs `straddle ARGS…` in `project` and checks that it succeeds.
+#[track_caller]
+fn ok(db: &TestDb, project: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let o = db.straddle(project, args);
+    assert_ok(&o);
+    o
+}
+
+/// Checks that `o` printed `needle` on its standard output.
+#[track_caller]
+fn assert_stdout(o: &std::process::Output, needle: &str) {
+    assert_printed(o, &stdout(o), needle);
+}
+
+/// Checks that `o` printed `needle` on its standard error.
+#[track_caller]
+fn assert_stderr(o: &std::process::Output, needle: &str) {
+    assert_printed(o, &stderr(o), needle);
+}
+
+#[track_caller]
+fn assert_printed(o: &std::process::Output, stream: &str, needle: &str) {
+    assert!(stream.contains(needle), "{needle:?} missing:\n{}", text(o));
+}
+
 fn runs(db: &TestDb) -> Vec<String> {
     let mut v = db.column("SELECT migration FROM runs");
     v.sort();
@@ -32,8 +57,33 @@ fn runs(db: &TestDb) -> Vec<String> {
 /// The contract gate (issue "rollout"): the rollout of the app version that
 /// needs the expands is recorded as started and complete.
 fn complete_rollout(db: &TestDb, project: &std::path::Path) {
-    assert_ok(&db.straddle(project, &["rollout", "start", "--app-version", "2.0.0"]));
-    assert_ok(&db.straddle(project, &["rollout", "complete"]));
+    ok(db, project, &["rollout", "start", "--app-version", "2.0.0"]);
+    ok(db, project, &["rollout", "complete"]);
+}
+
+/// `#[test]`s running `check` on SQLite and on each server (skipped, as in
+/// runner_common, when the server is not there), under the names given.
+macro_rules! test_each_dialect {
+    ($check:ident: $sqlite:ident, $postgres:ident, $mysql:ident) => {
+        #[test]
+        fn $sqlite() {
+            $check(TestDb::new(Dialect::Sqlite).expect("SQLite needs no server"));
+        }
+
+        #[test]
+        fn $postgres() {
+            if let Some(db) = TestDb::new(Dialect::Postgres) {
+                $check(db);
+            }
+        }
+
+        #[test]
+        fn $mysql() {
+            if let Some(db) = TestDb::new(Dialect::Mysql) {
+                $check(db);
+            }
+        }
+    };
 }
 
 const NO_BAKE: &str = "[rollout]\nbake = \"0s\"\n";
@@ -42,14 +92,16 @@ fn commands(db: TestDb) {
     let project = db.project("basic", NO_BAKE);
     let empty = db.snapshot();
     // status: everything pending
-    let o = db.straddle(&project, &["migrate", "status"]);
-    assert_ok(&o);
+    let o = ok(&db, &project, &["migrate", "status"]);
     assert_eq!(stdout(&o).matches("pending").count(), 5, "{}", text(&o));
-    assert!(stdout(&o).contains("contract"), "{}", text(&o));
+    assert_stdout(&o, "contract");
 
     // dry run: the plan and its SQL, nothing touched
-    let o = db.straddle(&project, &["migrate", "expand", "--dry-run", "--no-lint"]);
-    assert_ok(&o);
+    let o = ok(
+        &db,
+        &project,
+        &["migrate", "expand", "--dry-run", "--no-lint"],
+    );
     let out = stdout(&o);
     assert!(out.contains("apply 20240101000000 create_users"), "{out}");
     assert!(out.contains("CREATE TABLE users"), "{out}");
@@ -61,13 +113,8 @@ fn commands(db: TestDb) {
     );
 
     // expand: 1, 2, 3, then stops at the contract
-    let o = db.straddle(&project, &["migrate", "expand", "--no-lint"]);
-    assert_ok(&o);
-    assert!(
-        stdout(&o).contains("stopped at contract 20240104000000"),
-        "{}",
-        text(&o)
-    );
+    let o = ok(&db, &project, &["migrate", "expand", "--no-lint"]);
+    assert_stdout(&o, "stopped at contract 20240104000000");
     assert_eq!(applied(&db), ALL[..3]);
     assert_eq!(runs(&db), ["1", "2", "3"]);
     let history = db.history();
@@ -92,38 +139,31 @@ fn commands(db: TestDb) {
     assert_eq!(history[2].no_transaction, db.dialect == Dialect::Postgres);
 
     // expand again: nothing to apply, still stopped at the contract
-    let o = db.straddle(&project, &["migrate", "expand", "--no-lint"]);
-    assert_ok(&o);
-    assert!(stdout(&o).contains("nothing to apply"), "{}", text(&o));
+    let o = ok(&db, &project, &["migrate", "expand", "--no-lint"]);
+    assert_stdout(&o, "nothing to apply");
 
     // contract: 4 (its expand 2 is applied, and the rollout of the app
     // version that needs it is complete), then stops at the expand 5
     complete_rollout(&db, &project);
-    let o = db.straddle(&project, &["migrate", "contract", "--no-lint"]);
-    assert_ok(&o);
-    assert!(
-        stdout(&o).contains("stopped at expand 20240105000000"),
-        "{}",
-        text(&o)
-    );
+    let o = ok(&db, &project, &["migrate", "contract", "--no-lint"]);
+    assert_stdout(&o, "stopped at expand 20240105000000");
     assert_eq!(applied(&db), ALL[..4]);
     let history = db.history();
     assert_eq!(history[3].phase, "contract");
     assert_eq!(history[3].pair.as_deref(), Some("20240102000000"));
 
     // up --to: the last one
-    let o = db.straddle(
+    ok(
+        &db,
         &project,
         &["migrate", "up", "--no-lint", "--to", "20240105000000"],
     );
-    assert_ok(&o);
     assert_eq!(applied(&db), ALL);
     let full = db.snapshot();
     assert!(full.contains("orders"), "{full}");
 
     // status, as JSON
-    let o = db.straddle(&project, &["migrate", "status", "--format", "json"]);
-    assert_ok(&o);
+    let o = ok(&db, &project, &["migrate", "status", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json["summary"]["applied"], 5, "{json}");
     assert_eq!(json["migrations"][3]["phase"], "contract");
@@ -131,54 +171,57 @@ fn commands(db: TestDb) {
     assert_eq!(json["migrations"][0]["checksum"], "ok");
 
     // rollback: one step by default
-    let o = db.straddle(&project, &["migrate", "rollback"]);
-    assert_ok(&o);
+    ok(&db, &project, &["migrate", "rollback"]);
     assert_eq!(applied(&db), ALL[..4]);
     // rollback --dry-run shows the down SQL and changes nothing
-    let o = db.straddle(
+    let o = ok(
+        &db,
         &project,
         &["migrate", "rollback", "--steps", "2", "--dry-run"],
     );
-    assert_ok(&o);
-    assert!(stdout(&o).contains("ADD COLUMN nickname"), "{}", text(&o));
+    assert_stdout(&o, "ADD COLUMN nickname");
     assert_eq!(applied(&db), ALL[..4]);
     // rollback --steps 2: the contract and the (PostgreSQL: no-transaction) index
-    let o = db.straddle(&project, &["migrate", "rollback", "--steps", "2"]);
-    assert_ok(&o);
+    ok(&db, &project, &["migrate", "rollback", "--steps", "2"]);
     assert_eq!(applied(&db), ALL[..2]);
     assert_eq!(runs(&db), ["1", "2"]);
 
     // up again: the same schema as the first time, each migration ran once
-    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
-    assert_ok(&o);
+    ok(&db, &project, &["migrate", "up", "--no-lint"]);
     assert_eq!(applied(&db), ALL);
     assert_eq!(runs(&db), ["1", "2", "3", "4", "5"]);
     assert_eq!(db.snapshot(), full);
 
     // rollback --to 0: everything, back to the empty schema
-    let o = db.straddle(&project, &["migrate", "rollback", "--to", "0"]);
-    assert_ok(&o);
+    ok(&db, &project, &["migrate", "rollback", "--to", "0"]);
     assert!(applied(&db).is_empty());
     assert_eq!(db.snapshot(), empty);
 }
 
-#[test]
-fn commands_sqlite() {
-    commands(TestDb::new(Dialect::Sqlite).unwrap());
+test_each_dialect!(commands: commands_sqlite, commands_postgres, commands_mysql);
+
+/// Applies 0001, then runs `migrate up` into the 0002 that fails: exit 1,
+/// with an error naming `place`. Returns the snapshot after 0001, and the run.
+#[track_caller]
+fn fail_after_0001(
+    db: &TestDb,
+    project: &std::path::Path,
+    place: &str,
+) -> (String, std::process::Output) {
+    ok(db, project, &["migrate", "up", "--no-lint", "--to", "0001"]);
+    let before = db.snapshot();
+    let o = db.straddle(project, &["migrate", "up", "--no-lint"]);
+    assert_code(&o, 1);
+    assert_stderr(&o, place);
+    (before, o)
 }
 
-#[test]
-fn commands_postgres() {
-    if let Some(db) = TestDb::new(Dialect::Postgres) {
-        commands(db);
-    }
-}
-
-#[test]
-fn commands_mysql() {
-    if let Some(db) = TestDb::new(Dialect::Mysql) {
-        commands(db);
-    }
+/// Replaces `from` with `to` in the migration file `name` of `project`.
+fn fix(project: &std::path::Path, name: &str, from: &str, to: &str) {
+    let file = project.join("migrations").join(name);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(from), "{from:?} not in {}", file.display());
+    std::fs::write(&file, text.replace(from, to)).unwrap();
 }
 
 /// A failing migration leaves a transactional database exactly as before it;
@@ -186,17 +229,11 @@ fn commands_mysql() {
 /// rollback work.
 fn failing(db: TestDb) {
     let project = db.project("failing", "");
-    let o = db.straddle(&project, &["migrate", "up", "--no-lint", "--to", "0001"]);
-    assert_ok(&o);
-    let before = db.snapshot();
-    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
-    assert_code(&o, 1);
-    let err = stderr(&o);
-    assert!(err.contains("0002_add_plans.up.sql:3:1"), "{err}");
-    assert!(err.contains("plans_typo"), "{err}");
+    let (before, o) = fail_after_0001(&db, &project, "0002_add_plans.up.sql:3:1");
+    assert_stderr(&o, "plans_typo");
     if db.dialect == Dialect::Mysql {
-        assert!(err.contains("2 of 4 statements"), "{err}");
-        assert!(err.contains("resume"), "{err}");
+        assert_stderr(&o, "2 of 4 statements");
+        assert_stderr(&o, "resume");
         let row = db
             .history()
             .into_iter()
@@ -205,28 +242,22 @@ fn failing(db: TestDb) {
         assert_eq!((row.status, row.statements_done), (Status::Partial, 2));
         // status shows it
         let o = db.straddle(&project, &["migrate", "status"]);
-        assert!(stdout(&o).contains("partial 2/4"), "{}", text(&o));
+        assert_stdout(&o, "partial 2/4");
         // rollback undoes exactly what ran
-        let o = db.straddle(&project, &["migrate", "rollback"]);
-        assert_ok(&o);
+        ok(&db, &project, &["migrate", "rollback"]);
         assert_eq!(applied(&db), ["0001"]);
         assert_eq!(db.snapshot(), before);
         // run it again up to the failure, fix the file, resume
         let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
         assert_code(&o, 1);
     } else {
-        assert!(err.contains("exactly as it was"), "{err}");
+        assert_stderr(&o, "exactly as it was");
         assert_eq!(db.snapshot(), before);
         assert_eq!(applied(&db), ["0001"]);
         assert_eq!(db.history().len(), 1);
     }
-    let file = project.join("migrations/0002_add_plans.up.sql");
-    let fixed = std::fs::read_to_string(&file)
-        .unwrap()
-        .replace("plans_typo", "plans");
-    std::fs::write(&file, fixed).unwrap();
-    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
-    assert_ok(&o);
+    fix(&project, "0002_add_plans.up.sql", "plans_typo", "plans");
+    ok(&db, &project, &["migrate", "up", "--no-lint"]);
     assert_eq!(applied(&db), ["0001", "0002"]);
     assert_eq!(
         db.column("SELECT title FROM plans ORDER BY id"),
@@ -234,50 +265,26 @@ fn failing(db: TestDb) {
     );
 }
 
-#[test]
-fn failing_sqlite() {
-    failing(TestDb::new(Dialect::Sqlite).unwrap());
-}
-
-#[test]
-fn failing_postgres() {
-    if let Some(db) = TestDb::new(Dialect::Postgres) {
-        failing(db);
-    }
-}
-
-#[test]
-fn failing_mysql() {
-    if let Some(db) = TestDb::new(Dialect::Mysql) {
-        failing(db);
-    }
-}
+test_each_dialect!(failing: failing_sqlite, failing_postgres, failing_mysql);
 
 /// An applied migration whose file changed is refused with a diff; one
 /// missing on disk is reported.
 fn drift(db: TestDb) {
     let project = db.project("basic", NO_BAKE);
-    assert_ok(&db.straddle(&project, &["migrate", "expand", "--no-lint"]));
+    ok(&db, &project, &["migrate", "expand", "--no-lint"]);
     let file = project.join("migrations/20240102000000_add_display_name.up.sql");
     let original = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, original.replace("display_name", "shown_name")).unwrap();
     let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
     assert_code(&o, 1);
-    let err = stderr(&o);
-    assert!(err.contains("20240102000000"), "{err}");
-    assert!(err.contains("has changed"), "{err}");
-    assert!(
-        err.contains("-ALTER TABLE users ADD COLUMN display_name"),
-        "{err}"
-    );
-    assert!(
-        err.contains("+ALTER TABLE users ADD COLUMN shown_name"),
-        "{err}"
-    );
+    assert_stderr(&o, "20240102000000");
+    assert_stderr(&o, "has changed");
+    assert_stderr(&o, "-ALTER TABLE users ADD COLUMN display_name");
+    assert_stderr(&o, "+ALTER TABLE users ADD COLUMN shown_name");
     assert_eq!(applied(&db), ALL[..3], "nothing may run after drift");
     let o = db.straddle(&project, &["migrate", "status"]);
     assert_code(&o, 1);
-    assert!(stdout(&o).contains("changed"), "{}", text(&o));
+    assert_stdout(&o, "changed");
     std::fs::write(&file, original).unwrap();
 
     // missing on disk
@@ -289,41 +296,23 @@ fn drift(db: TestDb) {
     }
     let o = db.straddle(&project, &["migrate", "contract", "--no-lint"]);
     assert_code(&o, 1);
-    assert!(stderr(&o).contains("missing on disk"), "{}", text(&o));
+    assert_stderr(&o, "missing on disk");
     let o = db.straddle(&project, &["migrate", "status"]);
-    assert!(stdout(&o).contains("missing"), "{}", text(&o));
+    assert_stdout(&o, "missing");
     complete_rollout(&db, &project);
-    let o = db.straddle(
+    let o = ok(
+        &db,
         &project,
         &["migrate", "contract", "--no-lint", "--allow-missing"],
     );
-    assert_ok(&o);
-    assert!(stderr(&o).contains("missing on disk"), "{}", text(&o));
+    assert_stderr(&o, "missing on disk");
     assert_eq!(applied(&db), ALL[..4]);
     // rollback of a migration whose files are gone uses the recorded down
-    let o = db.straddle(&project, &["migrate", "rollback", "--steps", "2"]);
-    assert_ok(&o);
+    ok(&db, &project, &["migrate", "rollback", "--steps", "2"]);
     assert_eq!(applied(&db), ALL[..2]);
 }
 
-#[test]
-fn drift_sqlite() {
-    drift(TestDb::new(Dialect::Sqlite).unwrap());
-}
-
-#[test]
-fn drift_postgres() {
-    if let Some(db) = TestDb::new(Dialect::Postgres) {
-        drift(db);
-    }
-}
-
-#[test]
-fn drift_mysql() {
-    if let Some(db) = TestDb::new(Dialect::Mysql) {
-        drift(db);
-    }
-}
+test_each_dialect!(drift: drift_sqlite, drift_postgres, drift_mysql);
 
 /// Lint runs first: an error stops the run (nothing applied) unless
 /// `--no-lint`.
@@ -341,17 +330,17 @@ fn lint_errors_stop_the_run() {
         "CREATE TABLE orders (id INTEGER NOT NULL PRIMARY KEY, user_id INTEGER NOT NULL);\n",
     )
     .unwrap();
-    assert_ok(&db.straddle(
+    ok(
+        &db,
         &project,
         &["migrate", "up", "--no-lint", "--to", "20240105000000"],
-    ));
+    );
     let o = db.straddle(&project, &["migrate", "up"]);
     assert_code(&o, 1);
-    assert!(stdout(&o).contains("drop-table"), "{}", text(&o));
-    assert!(stderr(&o).contains("nothing was applied"), "{}", text(&o));
+    assert_stdout(&o, "drop-table");
+    assert_stderr(&o, "nothing was applied");
     assert_eq!(applied(&db).len(), 5);
-    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
-    assert_ok(&o);
+    ok(&db, &project, &["migrate", "up", "--no-lint"]);
     assert_eq!(applied(&db).len(), 6);
 }
 
@@ -366,18 +355,19 @@ fn embedded_sqlite_default() {
         &project.join("migrations"),
     );
     std::fs::write(project.join("straddle.toml"), "dialect = \"sqlite\"\n").unwrap();
-    let o = std::process::Command::new(BIN)
-        .current_dir(project)
-        .args(["migrate", "up", "--no-lint"])
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
-    assert_ok(&o);
-    assert!(
-        stderr(&o).contains("embedded SQLite database"),
-        "{}",
-        text(&o)
-    );
+    // No --database-url and no DATABASE_URL.
+    let migrate_up_without_url = || {
+        let o = std::process::Command::new(BIN)
+            .current_dir(project)
+            .args(["migrate", "up", "--no-lint"])
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        assert_ok(&o);
+        o
+    };
+    let o = migrate_up_without_url();
+    assert_stderr(&o, "embedded SQLite database");
     assert!(project.join("straddle.db").is_file());
     // .env is read when there is no flag and no DATABASE_URL
     std::fs::write(
@@ -388,14 +378,8 @@ fn embedded_sqlite_default() {
         ),
     )
     .unwrap();
-    let o = std::process::Command::new(BIN)
-        .current_dir(project)
-        .args(["migrate", "up", "--no-lint"])
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
-    assert_ok(&o);
-    assert!(stderr(&o).contains("from .env"), "{}", text(&o));
+    let o = migrate_up_without_url();
+    assert_stderr(&o, "from .env");
     assert!(project.join("other.db").is_file());
 }
 
@@ -479,20 +463,13 @@ fn adopt(db: TestDb) {
             .await
             .unwrap();
     });
-    let o = db.straddle(&project, &["adopt", "--dry-run"]);
-    assert_ok(&o);
-    assert!(
-        stdout(&o).contains("would adopt 20240101000000"),
-        "{}",
-        text(&o)
-    );
+    let o = ok(&db, &project, &["adopt", "--dry-run"]);
+    assert_stdout(&o, "would adopt 20240101000000");
     assert!(applied(&db).is_empty());
-    let o = db.straddle(&project, &["adopt", "--from", "sqlx"]);
-    assert_ok(&o);
+    ok(&db, &project, &["adopt", "--from", "sqlx"]);
     assert_eq!(applied(&db), ALL[..2]);
-    let o = db.straddle(&project, &["adopt"]);
-    assert_ok(&o);
-    assert!(stdout(&o).contains("2 already"), "{}", text(&o));
+    let o = ok(&db, &project, &["adopt"]);
+    assert_stdout(&o, "2 already");
     assert_eq!(applied(&db), ALL[..3]);
     let rows = db.history();
     assert!(
@@ -501,32 +478,13 @@ fn adopt(db: TestDb) {
         rows[0]
     );
     assert!(rows[2].applied_by.contains("__diesel_schema_migrations"));
-    let o = db.straddle(&project, &["migrate", "status"]);
-    assert_ok(&o);
-    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
-    assert_ok(&o);
+    ok(&db, &project, &["migrate", "status"]);
+    ok(&db, &project, &["migrate", "up", "--no-lint"]);
     assert_eq!(applied(&db), ALL);
     assert_eq!(runs(&db), ["1", "2", "3", "4", "5"]);
 }
 
-#[test]
-fn adopt_sqlite() {
-    adopt(TestDb::new(Dialect::Sqlite).unwrap());
-}
-
-#[test]
-fn adopt_postgres() {
-    if let Some(db) = TestDb::new(Dialect::Postgres) {
-        adopt(db);
-    }
-}
-
-#[test]
-fn adopt_mysql() {
-    if let Some(db) = TestDb::new(Dialect::Mysql) {
-        adopt(db);
-    }
-}
+test_each_dialect!(adopt: adopt_sqlite, adopt_postgres, adopt_mysql);
 
 /// A `-- no-transaction` migration that fails part way on PostgreSQL: the
 /// statements that ran are recorded; rollback undoes them, and after the file
@@ -537,30 +495,25 @@ fn no_transaction_failure_postgres() {
         return;
     };
     let project = db.project("no_transaction_failing", "");
-    assert_ok(&db.straddle(&project, &["migrate", "up", "--no-lint", "--to", "0001"]));
-    let before = db.snapshot();
-    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
-    assert_code(&o, 1);
-    let err = stderr(&o);
-    assert!(err.contains("0002_index_accounts.up.sql:3:1"), "{err}");
-    assert!(err.contains("1 of 3 statements"), "{err}");
+    let (before, o) = fail_after_0001(&db, &project, "0002_index_accounts.up.sql:3:1");
+    assert_stderr(&o, "1 of 3 statements");
     let o = db.straddle(&project, &["migrate", "status"]);
-    assert!(stdout(&o).contains("partial 1/3"), "{}", text(&o));
+    assert_stdout(&o, "partial 1/3");
     assert!(db.snapshot().contains("accounts_email_idx"));
     // rollback undoes exactly what ran
-    assert_ok(&db.straddle(&project, &["migrate", "rollback"]));
+    ok(&db, &project, &["migrate", "rollback"]);
     assert_eq!(db.snapshot(), before);
     assert_eq!(applied(&db), ["0001"]);
     // fail again, fix, resume
     assert_code(&db.straddle(&project, &["migrate", "up", "--no-lint"]), 1);
-    let file = project.join("migrations/0002_index_accounts.up.sql");
-    let fixed = std::fs::read_to_string(&file)
-        .unwrap()
-        .replace("accounts_typo (email)", "accounts (lower(email))");
-    std::fs::write(&file, fixed).unwrap();
-    let o = db.straddle(&project, &["migrate", "up", "--no-lint"]);
-    assert_ok(&o);
-    assert!(stdout(&o).contains("resuming 0002"), "{}", text(&o));
+    fix(
+        &project,
+        "0002_index_accounts.up.sql",
+        "accounts_typo (email)",
+        "accounts (lower(email))",
+    );
+    let o = ok(&db, &project, &["migrate", "up", "--no-lint"]);
+    assert_stdout(&o, "resuming 0002");
     let snapshot = db.snapshot();
     for index in [
         "accounts_email_idx",

@@ -92,22 +92,75 @@ fn queries(dialect: Dialect, case: &str, file: &str) -> String {
         .to_string()
 }
 
+/// Runs `straddle verify DIR --format json ARGS…`, checks that its scratch
+/// database is gone and that it exits with `code`, and returns the report.
+#[track_caller]
+fn verify_json(
+    dialect: Dialect,
+    dir: &Path,
+    url: &str,
+    args: &[&str],
+    code: i32,
+) -> serde_json::Value {
+    let args: Vec<&str> = ["--format", "json"].iter().chain(args).copied().collect();
+    let out = verify(dialect, dir, url, &args);
+    let report = json(&out);
+    assert_dropped(url, &report);
+    assert_eq!(out.status.code(), Some(code), "{report:#}");
+    report
+}
+
+/// The standard output of `straddle verify DIR ARGS…`.
+fn verify_text(dialect: Dialect, dir: &Path, url: &str, args: &[&str]) -> String {
+    let out = verify(dialect, dir, url, args);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The report of verifying query case `case` (tests/fixtures/verify/queries)
+/// with its query file `file` passed as `flag`, which must exit with `code`.
+#[track_caller]
+fn query_case(
+    dialect: Dialect,
+    url: &str,
+    case: &str,
+    (flag, file): (&str, &str),
+    code: i32,
+) -> serde_json::Value {
+    let dir = fixture("queries").join(case).join("migrations");
+    let queries = queries(dialect, case, file);
+    verify_json(dialect, &dir, url, &[flag, &queries], code)
+}
+
+const OLD_QUERIES: (&str, &str) = ("--old-queries", "old.sql");
+const NEW_QUERIES: (&str, &str) = ("--new-queries", "new.sql");
+
+/// `#[test]`s running `check` on PostgreSQL, MySQL and SQLite, under the
+/// names given (a server's test is skipped when it is not there).
+macro_rules! test_each_dialect {
+    ($check:ident: $postgres:ident, $mysql:ident, $sqlite:ident) => {
+        #[test]
+        fn $postgres() {
+            $check(Dialect::Postgres);
+        }
+
+        #[test]
+        fn $mysql() {
+            $check(Dialect::Mysql);
+        }
+
+        #[test]
+        fn $sqlite() {
+            $check(Dialect::Sqlite);
+        }
+    };
+}
+
 fn old_queries(dialect: Dialect) {
     let Some(url) = server_url(dialect) else {
         return;
     };
     // An expand that renames a column the old release selects: fails.
-    let dir = fixture("queries/breaks-old/migrations");
-    let old = queries(dialect, "breaks-old", "old.sql");
-    let out = verify(
-        dialect,
-        &dir,
-        &url,
-        &["--format", "json", "--old-queries", &old],
-    );
-    let report = json(&out);
-    assert_dropped(&url, &report);
-    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    let report = query_case(dialect, &url, "breaks-old", OLD_QUERIES, 1);
     let found = problems(&report, "0002");
     let broken: Vec<_> = found.iter().filter(|p| p.0 == "old-query-broken").collect();
     assert_eq!(broken.len(), 1, "{found:?}");
@@ -129,17 +182,7 @@ fn old_queries(dialect: Dialect) {
     assert_eq!(report["queries"]["skipped"].as_array().unwrap().len(), 1);
 
     // The same expand made additive: passes.
-    let dir = fixture("queries/keeps-old/migrations");
-    let old = queries(dialect, "keeps-old", "old.sql");
-    let out = verify(
-        dialect,
-        &dir,
-        &url,
-        &["--format", "json", "--old-queries", &old],
-    );
-    let report = json(&out);
-    assert_dropped(&url, &report);
-    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    let report = query_case(dialect, &url, "keeps-old", OLD_QUERIES, 0);
     assert!(errors(&report).is_empty(), "{report:#}");
     assert!(
         report["queries"]["never_prepared"]
@@ -155,17 +198,7 @@ fn new_queries(dialect: Dialect) {
     };
     // A contract that renames a column the new release already reads, and
     // drops one it still reads: both fail.
-    let dir = fixture("queries/contract-not-ready/migrations");
-    let new = queries(dialect, "contract-not-ready", "new.sql");
-    let out = verify(
-        dialect,
-        &dir,
-        &url,
-        &["--format", "json", "--new-queries", &new],
-    );
-    let report = json(&out);
-    assert_dropped(&url, &report);
-    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    let report = query_case(dialect, &url, "contract-not-ready", NEW_QUERIES, 1);
     let found: Vec<_> = problems(&report, "0003")
         .into_iter()
         .filter(|p| p.0 == "new-query-broken")
@@ -182,49 +215,13 @@ fn new_queries(dialect: Dialect) {
     assert!(problems(&report, "0002").iter().all(|p| p.1 != "error"));
 
     // A contract the new release is ready for: passes.
-    let dir = fixture("queries/contract-ready/migrations");
-    let new = queries(dialect, "contract-ready", "new.sql");
-    let out = verify(
-        dialect,
-        &dir,
-        &url,
-        &["--format", "json", "--new-queries", &new],
-    );
-    let report = json(&out);
-    assert_dropped(&url, &report);
-    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    let report = query_case(dialect, &url, "contract-ready", NEW_QUERIES, 0);
     assert!(errors(&report).is_empty(), "{report:#}");
 }
 
-#[test]
-fn postgres_old_queries() {
-    old_queries(Dialect::Postgres);
-}
+test_each_dialect!(old_queries: postgres_old_queries, mysql_old_queries, sqlite_old_queries);
 
-#[test]
-fn mysql_old_queries() {
-    old_queries(Dialect::Mysql);
-}
-
-#[test]
-fn sqlite_old_queries() {
-    old_queries(Dialect::Sqlite);
-}
-
-#[test]
-fn postgres_new_queries() {
-    new_queries(Dialect::Postgres);
-}
-
-#[test]
-fn mysql_new_queries() {
-    new_queries(Dialect::Mysql);
-}
-
-#[test]
-fn sqlite_new_queries() {
-    new_queries(Dialect::Sqlite);
-}
+test_each_dialect!(new_queries: postgres_new_queries, mysql_new_queries, sqlite_new_queries);
 
 #[test]
 fn sqlx_offline_folders_are_read() {
@@ -232,21 +229,8 @@ fn sqlx_offline_folders_are_read() {
         return;
     };
     let dir = fixture("queries/breaks-old/migrations");
-    let sqlx = fixture("queries/breaks-old");
-    let out = verify(
-        Dialect::Postgres,
-        &dir,
-        &url,
-        &[
-            "--format",
-            "json",
-            "--old-queries",
-            &sqlx.display().to_string(),
-        ],
-    );
-    let report = json(&out);
-    assert_dropped(&url, &report);
-    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    let sqlx = fixture("queries/breaks-old").display().to_string();
+    let report = verify_json(Dialect::Postgres, &dir, &url, &["--old-queries", &sqlx], 1);
     let found = problems(&report, "0002");
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].0, "old-query-broken");
@@ -288,15 +272,7 @@ fn postgres_trace_shows_locks_and_rewrites() {
         return;
     };
     let dir = fixture("trace/postgres");
-    let out = verify(
-        Dialect::Postgres,
-        &dir,
-        &url,
-        &["--trace", "--format", "json"],
-    );
-    let report = json(&out);
-    assert_dropped(&url, &report);
-    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    let report = verify_json(Dialect::Postgres, &dir, &url, &["--trace"], 0);
     let trace = |i: usize| report["migrations"][i]["trace"][0].clone();
 
     // ALTER COLUMN … TYPE bigint: ACCESS EXCLUSIVE, table and index rewritten.
@@ -331,8 +307,7 @@ fn postgres_trace_shows_locks_and_rewrites() {
     );
 
     // The human table and the markdown report show the same.
-    let out = verify(Dialect::Postgres, &dir, &url, &["--trace"]);
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = verify_text(Dialect::Postgres, &dir, &url, &["--trace"]);
     assert!(
         text.contains("trace of 0002 widen_event_ids (up):"),
         "{text}"
@@ -346,13 +321,12 @@ fn postgres_trace_shows_locks_and_rewrites() {
         "{line}"
     );
     assert!(line.contains("rewritten"), "{line}");
-    let out = verify(
+    let text = verify_text(
         Dialect::Postgres,
         &dir,
         &url,
         &["--trace", "--format", "markdown"],
     );
-    let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("### Locks and rewrites"), "{text}");
     assert!(
         text.contains(
@@ -498,22 +472,8 @@ fn from_url(dialect: Dialect) {
     let src = source(dialect, &server, 500);
     let before = state(dialect, &src.url);
     let dir = fixture("from-url").join(dialect.name());
-    let out = verify(
-        dialect,
-        &dir,
-        &server,
-        &[
-            "--from-url",
-            &src.url,
-            "--sample-rows",
-            "2",
-            "--format",
-            "json",
-        ],
-    );
-    let report = json(&out);
-    assert_dropped(&server, &report);
-    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    let args = ["--from-url", &src.url, "--sample-rows", "2"];
+    let report = verify_json(dialect, &dir, &server, &args, 0);
     // Only what the source has not applied ran.
     let versions: Vec<&str> = report["migrations"]
         .as_array()
@@ -554,13 +514,12 @@ fn from_url(dialect: Dialect) {
     assert_eq!(state(dialect, &src.url), before);
 
     // And the human and markdown reports say what ran where.
-    let out = verify(
+    let text = verify_text(
         dialect,
         &dir,
         &server,
         &["--from-url", &src.url, "--format", "markdown"],
     );
-    let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("dry run on a copy of"), "{text}");
     assert!(text.contains("| source size |"), "{text}");
     assert!(
@@ -577,20 +536,9 @@ fn which_pg_dump() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-#[test]
-fn postgres_from_url_dry_run() {
-    from_url(Dialect::Postgres);
-}
-
-#[test]
-fn mysql_from_url_dry_run() {
-    from_url(Dialect::Mysql);
-}
-
-#[test]
-fn sqlite_from_url_dry_run() {
-    from_url(Dialect::Sqlite);
-}
+test_each_dialect!(
+    from_url: postgres_from_url_dry_run, mysql_from_url_dry_run, sqlite_from_url_dry_run
+);
 
 #[test]
 fn from_url_never_prints_the_password() {

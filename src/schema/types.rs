@@ -251,6 +251,19 @@ const LONG: u64 = 4_294_967_295;
 /// MySQL: the bytes one character may take (utf8mb4, the default since 8.0).
 const MYSQL_BYTES_PER_CHAR: u64 = 4;
 
+fn has_zone(tz: &TimezoneInfo) -> bool {
+    matches!(tz, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz)
+}
+
+/// Whether a bound `from` fits under a bound `to`; `None` is unbounded.
+fn within(from: Option<u64>, to: Option<u64>) -> bool {
+    match (from, to) {
+        (_, None) => true,
+        (Some(x), Some(y)) => x <= y,
+        (None, Some(_)) => false,
+    }
+}
+
 fn char_len(length: &Option<CharacterLength>) -> Option<u64> {
     match length {
         Some(CharacterLength::IntegerLength { length, .. }) => Some(*length),
@@ -261,7 +274,7 @@ fn char_len(length: &Option<CharacterLength>) -> Option<u64> {
 impl Ty {
     fn of(dialect: Dialect, t: &DataType) -> Ty {
         let my = dialect == Dialect::Mysql;
-        let int = |bytes: u8, unsigned: bool| Ty::Int { bytes, unsigned };
+        let int = Ty::int;
         let float = |info: &ExactNumberInfo| match info {
             ExactNumberInfo::None if my => Ty::Float { bytes: 4 },
             ExactNumberInfo::None => Ty::Float { bytes: 8 },
@@ -358,7 +371,7 @@ impl Ty {
             DataType::Bool | DataType::Boolean => Ty::Bool,
             DataType::Date => Ty::Date,
             DataType::Time(p, tz) => Ty::Time {
-                tz: matches!(tz, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz),
+                tz: has_zone(tz),
                 precision: p.unwrap_or(default_precision),
             },
             DataType::Timestamp(p, _) if my => Ty::Timestamp {
@@ -366,7 +379,7 @@ impl Ty {
                 precision: p.unwrap_or(0),
             },
             DataType::Timestamp(p, tz) => Ty::Timestamp {
-                tz: matches!(tz, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz),
+                tz: has_zone(tz),
                 precision: p.unwrap_or(default_precision),
             },
             DataType::Datetime(p) | DataType::TimestampNtz(p) => Ty::Timestamp {
@@ -424,23 +437,11 @@ impl Ty {
         let name = name.strip_prefix("pg_catalog.").unwrap_or(name);
         let first = args.first().and_then(|a| a.trim().parse::<u64>().ok());
         match (name, dialect) {
-            ("serial" | "serial4", _) => Ty::Int {
-                bytes: 4,
-                unsigned: false,
-            },
-            ("bigserial" | "serial8", Dialect::Postgres | Dialect::Sqlite) => Ty::Int {
-                bytes: 8,
-                unsigned: false,
-            },
+            ("serial" | "serial4", _) => Ty::int(4, false),
+            ("bigserial" | "serial8", Dialect::Postgres | Dialect::Sqlite) => Ty::int(8, false),
             // MySQL: SERIAL is BIGINT UNSIGNED NOT NULL AUTO_INCREMENT UNIQUE.
-            ("bigserial" | "serial8", Dialect::Mysql) => Ty::Int {
-                bytes: 8,
-                unsigned: true,
-            },
-            ("smallserial" | "serial2", _) => Ty::Int {
-                bytes: 2,
-                unsigned: false,
-            },
+            ("bigserial" | "serial8", Dialect::Mysql) => Ty::int(8, true),
+            ("smallserial" | "serial2", _) => Ty::int(2, false),
             ("bpchar", _) => Ty::Char(first),
             ("timestamptz", _) => Ty::Timestamp {
                 tz: true,
@@ -456,6 +457,38 @@ impl Ty {
             },
             _ if args.is_empty() => Ty::Named(name.to_string()),
             _ => Ty::Named(format!("{name}({})", args.join(","))),
+        }
+    }
+
+    fn int(bytes: u8, unsigned: bool) -> Ty {
+        Ty::Int { bytes, unsigned }
+    }
+
+    /// The zone flags and fractional-second precisions of two values of the
+    /// same clock type (both `time` or both `timestamp`).
+    fn clocks(a: &Ty, b: &Ty) -> Option<((bool, u64), (bool, u64))> {
+        match (a, b) {
+            (
+                Ty::Timestamp {
+                    tz: ftz,
+                    precision: fp,
+                },
+                Ty::Timestamp {
+                    tz: ttz,
+                    precision: tp,
+                },
+            )
+            | (
+                Ty::Time {
+                    tz: ftz,
+                    precision: fp,
+                },
+                Ty::Time {
+                    tz: ttz,
+                    precision: tp,
+                },
+            ) => Some(((*ftz, *fp), (*ttz, *tp))),
+            _ => None,
         }
     }
 
@@ -569,7 +602,40 @@ use TypeChange::{Lossy, Rewrite, Safe, Unknown};
 /// rewritten" / "the table is copied").
 fn common(a: &Ty, b: &Ty, n: &Names, rewrite: &str) -> Option<Verdict> {
     let v = |kind, reason: String| Some(Verdict::new(kind, reason));
+    if let Some(((_, fp), (_, tp))) = Ty::clocks(a, b)
+        && tp < fp
+    {
+        return v(
+            Lossy,
+            format!("fractional seconds are rounded from {fp} to {tp} digits"),
+        );
+    }
     match (a, b) {
+        (
+            Ty::Numeric {
+                ps: Some((_, s)), ..
+            },
+            Ty::Numeric {
+                ps: Some((_, t)), ..
+            },
+        ) if t < s => v(
+            Lossy,
+            format!("values are rounded from {s} to {t} decimal places"),
+        ),
+        (
+            Ty::Numeric {
+                ps: Some((p, s)), ..
+            },
+            Ty::Numeric {
+                ps: Some((q, t)), ..
+            },
+        ) if int_part(*q, *t) < int_part(*p, *s) => v(
+            Lossy,
+            format!(
+                "values with more than {} integer digits are rejected",
+                int_part(*q, *t)
+            ),
+        ),
         (
             Ty::Int {
                 bytes: fb,
@@ -705,12 +771,7 @@ fn common(a: &Ty, b: &Ty, n: &Names, rewrite: &str) -> Option<Verdict> {
             format!("text values that are not a valid {} are rejected", n.to),
         ),
         (from, to) if from.has_text_form() && to.is_string() => {
-            let fits = match (to.char_limit(), from.text_width()) {
-                (None, _) => true,
-                (Some(limit), Some(width)) => width <= limit,
-                (Some(_), None) => false,
-            };
-            if fits {
+            if within(from.text_width(), to.char_limit()) {
                 v(
                     Rewrite,
                     format!(
@@ -735,14 +796,9 @@ fn postgres(a: &Ty, b: &Ty, n: &Names) -> Verdict {
     const REWRITE: &str = "the table is rewritten";
     let v = Verdict::new;
     if a.is_string() && b.is_string() {
-        let (fl, tl) = (a.char_limit(), b.char_limit());
-        let fits = match (fl, tl) {
-            (_, None) => true,
-            (Some(x), Some(y)) => x <= y,
-            (None, Some(_)) => false,
-        };
-        if !fits {
-            let limit = tl.unwrap_or_default();
+        let limit = b.char_limit();
+        if !within(a.char_limit(), limit) {
+            let limit = limit.unwrap_or_default();
             return v(
                 Lossy,
                 format!(
@@ -770,6 +826,24 @@ fn postgres(a: &Ty, b: &Ty, n: &Names) -> Verdict {
     if let Some(verdict) = common(a, b, n, REWRITE) {
         return verdict;
     }
+    // Lower precision is judged in `common`.
+    if let Some(((ftz, _), (ttz, _))) = Ty::clocks(a, b) {
+        return if ftz == ttz {
+            v(Safe, "only the precision grows: no rewrite".to_string())
+        } else if ttz {
+            v(
+                Rewrite,
+                "existing values are read as local times in the session's TimeZone and the table is rewritten (PostgreSQL 12+ skips the rewrite only when that zone is UTC)"
+                    .to_string(),
+            )
+        } else {
+            v(
+                Rewrite,
+                "values are converted to local times of the session's TimeZone and the table is rewritten (PostgreSQL 12+ skips the rewrite only when that zone is UTC)"
+                    .to_string(),
+            )
+        };
+    }
     match (a, b) {
         (Ty::Numeric { ps: from, .. }, Ty::Numeric { ps: to, .. }) => match (from, to) {
             (_, None) => v(Safe, "only the limit is dropped: no rewrite".to_string()),
@@ -777,21 +851,9 @@ fn postgres(a: &Ty, b: &Ty, n: &Names) -> Verdict {
                 Lossy,
                 format!("values are rounded to {s} decimal places and must fit {p} digits"),
             ),
-            (Some((p, s)), Some((q, t))) => {
-                if t < s {
-                    v(
-                        Lossy,
-                        format!("values are rounded from {s} to {t} decimal places"),
-                    )
-                } else if int_part(*q, *t) < int_part(*p, *s) {
-                    v(
-                        Lossy,
-                        format!(
-                            "values with more than {} integer digits are rejected",
-                            int_part(*q, *t)
-                        ),
-                    )
-                } else if t == s {
+            // Narrowing is judged in `common`.
+            (Some((_, s)), Some((_, t))) => {
+                if t == s {
                     v(Safe, "only the precision grows: no rewrite".to_string())
                 } else {
                     v(
@@ -803,47 +865,6 @@ fn postgres(a: &Ty, b: &Ty, n: &Names) -> Verdict {
                 }
             }
         },
-        (
-            Ty::Timestamp {
-                tz: ftz,
-                precision: fp,
-            },
-            Ty::Timestamp {
-                tz: ttz,
-                precision: tp,
-            },
-        )
-        | (
-            Ty::Time {
-                tz: ftz,
-                precision: fp,
-            },
-            Ty::Time {
-                tz: ttz,
-                precision: tp,
-            },
-        ) => {
-            if tp < fp {
-                v(
-                    Lossy,
-                    format!("fractional seconds are rounded from {fp} to {tp} digits"),
-                )
-            } else if ftz == ttz {
-                v(Safe, "only the precision grows: no rewrite".to_string())
-            } else if *ttz {
-                v(
-                    Rewrite,
-                    "existing values are read as local times in the session's TimeZone and the table is rewritten (PostgreSQL 12+ skips the rewrite only when that zone is UTC)"
-                        .to_string(),
-                )
-            } else {
-                v(
-                    Rewrite,
-                    "values are converted to local times of the session's TimeZone and the table is rewritten (PostgreSQL 12+ skips the rewrite only when that zone is UTC)"
-                        .to_string(),
-                )
-            }
-        }
         (Ty::Json, Ty::Jsonb) => v(
             Rewrite,
             format!(
@@ -934,6 +955,7 @@ fn mysql_length_bytes(chars: u64) -> u8 {
 fn mysql(a: &Ty, b: &Ty, n: &Names) -> Verdict {
     const COPY: &str = "the table is copied (ALGORITHM=COPY)";
     let v = Verdict::new;
+    let copied = || v(Rewrite, format!("nothing is lost, but {COPY}"));
     if a.is_string() && b.is_string() {
         // Capacities in bytes (utf8mb4) to compare with the text sizes.
         let bytes = |t: &Ty| match t {
@@ -945,11 +967,7 @@ fn mysql(a: &Ty, b: &Ty, n: &Names) -> Verdict {
             (Ty::Text(x), Ty::Text(y)) => x <= y,
             (Ty::Text(x), Ty::Char(Some(c)) | Ty::Varchar(Some(c))) => x <= c,
             (_, Ty::Text(_)) => bytes(a) <= bytes(b),
-            _ => match (a.char_limit(), b.char_limit()) {
-                (_, None) => true,
-                (Some(x), Some(y)) => x <= y,
-                (None, Some(_)) => false,
-            },
+            _ => within(a.char_limit(), b.char_limit()),
         };
         if !fits {
             return v(
@@ -983,7 +1001,7 @@ fn mysql(a: &Ty, b: &Ty, n: &Names) -> Verdict {
                 Rewrite,
                 format!("trailing spaces are stripped when CHAR values are read back, and {COPY}"),
             ),
-            _ => v(Rewrite, format!("nothing is lost, but {COPY}")),
+            _ => copied(),
         };
     }
     if let (Ty::Date, Ty::Timestamp { tz: true, .. }) = (a, b) {
@@ -996,68 +1014,33 @@ fn mysql(a: &Ty, b: &Ty, n: &Names) -> Verdict {
     if let Some(verdict) = common(a, b, n, COPY) {
         return verdict;
     }
+    // Lower precision is judged in `common`.
+    if let Some(((ftz, _), (ttz, _))) = Ty::clocks(a, b) {
+        return if !ftz && ttz {
+            v(
+                Lossy,
+                "TIMESTAMP only holds 1970-01-01 to 2038-01-19 UTC, and values are converted with the session time zone".to_string(),
+            )
+        } else {
+            copied()
+        };
+    }
     match (a, b) {
+        // Narrowing is judged in `common`.
         (
             Ty::Numeric {
-                ps: Some((p, s)),
+                ps: Some(_),
                 unsigned: fu,
             },
             Ty::Numeric {
-                ps: Some((q, t)),
+                ps: Some(_),
                 unsigned: tu,
             },
         ) => {
-            if t < s {
-                v(
-                    Lossy,
-                    format!("values are rounded from {s} to {t} decimal places"),
-                )
-            } else if int_part(*q, *t) < int_part(*p, *s) {
-                v(
-                    Lossy,
-                    format!(
-                        "values with more than {} integer digits are rejected",
-                        int_part(*q, *t)
-                    ),
-                )
-            } else if *tu && !*fu {
+            if *tu && !*fu {
                 v(Lossy, "negative values are rejected".to_string())
             } else {
-                v(Rewrite, format!("nothing is lost, but {COPY}"))
-            }
-        }
-        (
-            Ty::Timestamp {
-                tz: ftz,
-                precision: fp,
-            },
-            Ty::Timestamp {
-                tz: ttz,
-                precision: tp,
-            },
-        )
-        | (
-            Ty::Time {
-                tz: ftz,
-                precision: fp,
-            },
-            Ty::Time {
-                tz: ttz,
-                precision: tp,
-            },
-        ) => {
-            if tp < fp {
-                v(
-                    Lossy,
-                    format!("fractional seconds are rounded from {fp} to {tp} digits"),
-                )
-            } else if !ftz && *ttz {
-                v(
-                    Lossy,
-                    "TIMESTAMP only holds 1970-01-01 to 2038-01-19 UTC, and values are converted with the session time zone".to_string(),
-                )
-            } else {
-                v(Rewrite, format!("nothing is lost, but {COPY}"))
+                copied()
             }
         }
         (Ty::Enum(x), Ty::Enum(y)) | (Ty::Set(x), Ty::Set(y)) => {
@@ -1090,37 +1073,22 @@ fn mysql(a: &Ty, b: &Ty, n: &Names) -> Verdict {
                 )
             }
         }
-        (
-            Ty::Binary {
-                len: Some(x),
-                fixed: _,
-            },
-            Ty::Binary { len: Some(y), .. },
-        ) => {
+        (Ty::Binary { len: Some(x), .. }, Ty::Binary { len: Some(y), .. })
+        | (Ty::Blob(x), Ty::Blob(y)) => {
             if y < x {
                 v(
                     Lossy,
                     format!("values longer than {y} bytes are rejected or truncated"),
                 )
             } else {
-                v(Rewrite, format!("nothing is lost, but {COPY}"))
-            }
-        }
-        (Ty::Blob(x), Ty::Blob(y)) => {
-            if y < x {
-                v(
-                    Lossy,
-                    format!("values longer than {y} bytes are rejected or truncated"),
-                )
-            } else {
-                v(Rewrite, format!("nothing is lost, but {COPY}"))
+                copied()
             }
         }
         (Ty::Bit { len: Some(x), .. }, Ty::Bit { len: Some(y), .. }) => {
             if y < x {
                 v(Lossy, format!("values wider than {y} bits are rejected"))
             } else {
-                v(Rewrite, format!("nothing is lost, but {COPY}"))
+                copied()
             }
         }
         _ => unknown(n, "MySQL"),
@@ -1215,22 +1183,17 @@ mod tests {
         }
     }
 
-    fn pg(from: &str, to: &str) -> TypeChange {
-        kind(Dialect::Postgres, from, to)
-    }
-
-    fn my(from: &str, to: &str) -> TypeChange {
-        kind(Dialect::Mysql, from, to)
-    }
-
-    fn lite(from: &str, to: &str) -> TypeChange {
-        kind(Dialect::Sqlite, from, to)
-    }
-
     fn kind(dialect: Dialect, from: &str, to: &str) -> TypeChange {
         let v = verdict(dialect, &ty(dialect, from), &ty(dialect, to));
         assert!(!v.reason.is_empty());
         v.kind
+    }
+
+    /// Checks each `(from, to, expected)` change in `dialect`.
+    fn expect(dialect: Dialect, cases: &[(&str, &str, TypeChange)]) {
+        for &(from, to, want) in cases {
+            assert_eq!(kind(dialect, from, to), want, "{dialect:?}: {from} → {to}");
+        }
     }
 
     use TypeChange::Same;
@@ -1261,7 +1224,7 @@ mod tests {
             ("CIDR", "cidr"),
             ("int[]", "integer[]"),
         ] {
-            assert_eq!(pg(a, b), Same, "{a} = {b}");
+            assert_eq!(kind(Dialect::Postgres, a, b), Same, "{a} = {b}");
         }
         for (a, b) in [
             ("int(11)", "int"),
@@ -1274,27 +1237,32 @@ mod tests {
             ("datetime", "datetime(0)"),
             ("character varying(20)", "varchar(20)"),
         ] {
-            assert_eq!(my(a, b), Same, "{a} = {b}");
+            assert_eq!(kind(Dialect::Mysql, a, b), Same, "{a} = {b}");
         }
     }
 
     #[test]
     fn postgres_strings() {
-        assert_eq!(pg("varchar(50)", "varchar(100)"), Safe);
-        assert_eq!(pg("varchar(50)", "varchar(50)"), Same);
-        assert_eq!(pg("varchar(50)", "text"), Safe);
-        assert_eq!(pg("varchar(50)", "varchar"), Safe);
-        assert_eq!(pg("varchar", "text"), Safe);
-        assert_eq!(pg("text", "varchar"), Safe);
-        assert_eq!(pg("text", "varchar(50)"), Lossy);
-        assert_eq!(pg("varchar(100)", "varchar(50)"), Lossy);
-        assert_eq!(pg("char(10)", "text"), Rewrite);
-        assert_eq!(pg("char(10)", "varchar(10)"), Rewrite);
-        assert_eq!(pg("char(10)", "varchar(5)"), Lossy);
-        assert_eq!(pg("char(10)", "char(20)"), Rewrite);
-        assert_eq!(pg("char(10)", "char(5)"), Lossy);
-        assert_eq!(pg("varchar(5)", "char(10)"), Rewrite);
-        assert_eq!(pg("text", "char(10)"), Lossy);
+        expect(
+            Dialect::Postgres,
+            &[
+                ("varchar(50)", "varchar(100)", Safe),
+                ("varchar(50)", "varchar(50)", Same),
+                ("varchar(50)", "text", Safe),
+                ("varchar(50)", "varchar", Safe),
+                ("varchar", "text", Safe),
+                ("text", "varchar", Safe),
+                ("text", "varchar(50)", Lossy),
+                ("varchar(100)", "varchar(50)", Lossy),
+                ("char(10)", "text", Rewrite),
+                ("char(10)", "varchar(10)", Rewrite),
+                ("char(10)", "varchar(5)", Lossy),
+                ("char(10)", "char(20)", Rewrite),
+                ("char(10)", "char(5)", Lossy),
+                ("varchar(5)", "char(10)", Rewrite),
+                ("text", "char(10)", Lossy),
+            ],
+        );
         let v = verdict(
             Dialect::Postgres,
             &ty(Dialect::Postgres, "varchar(100)"),
@@ -1305,115 +1273,135 @@ mod tests {
 
     #[test]
     fn postgres_numbers() {
-        assert_eq!(pg("int", "bigint"), Rewrite);
-        assert_eq!(pg("smallint", "int"), Rewrite);
-        assert_eq!(pg("serial", "bigint"), Rewrite);
-        assert_eq!(pg("bigint", "int"), Lossy);
-        assert_eq!(pg("int", "smallint"), Lossy);
-        assert_eq!(pg("numeric(10,2)", "numeric(12,2)"), Safe);
-        assert_eq!(pg("numeric(10,2)", "numeric"), Safe);
-        assert_eq!(pg("numeric(10,2)", "numeric(8,2)"), Lossy);
-        assert_eq!(pg("numeric(10,2)", "numeric(12,4)"), Rewrite);
-        assert_eq!(pg("numeric(10,2)", "numeric(11,4)"), Lossy);
-        assert_eq!(pg("numeric(10,2)", "numeric(10,1)"), Lossy);
-        assert_eq!(pg("numeric", "numeric(10,2)"), Lossy);
-        assert_eq!(pg("int", "numeric"), Rewrite);
-        assert_eq!(pg("int", "numeric(12,2)"), Rewrite);
-        assert_eq!(pg("int", "numeric(10,2)"), Lossy);
-        assert_eq!(pg("bigint", "numeric(19,0)"), Rewrite);
-        assert_eq!(pg("numeric(10,2)", "int"), Lossy);
-        assert_eq!(pg("numeric(9,0)", "int"), Rewrite);
-        assert_eq!(pg("int", "double precision"), Rewrite);
-        assert_eq!(pg("bigint", "double precision"), Lossy);
-        assert_eq!(pg("int", "real"), Lossy);
-        assert_eq!(pg("real", "double precision"), Rewrite);
-        assert_eq!(pg("double precision", "real"), Lossy);
-        assert_eq!(pg("double precision", "numeric"), Lossy);
-        assert_eq!(pg("numeric", "double precision"), Lossy);
-        assert_eq!(pg("real", "int"), Lossy);
+        expect(
+            Dialect::Postgres,
+            &[
+                ("int", "bigint", Rewrite),
+                ("smallint", "int", Rewrite),
+                ("serial", "bigint", Rewrite),
+                ("bigint", "int", Lossy),
+                ("int", "smallint", Lossy),
+                ("numeric(10,2)", "numeric(12,2)", Safe),
+                ("numeric(10,2)", "numeric", Safe),
+                ("numeric(10,2)", "numeric(8,2)", Lossy),
+                ("numeric(10,2)", "numeric(12,4)", Rewrite),
+                ("numeric(10,2)", "numeric(11,4)", Lossy),
+                ("numeric(10,2)", "numeric(10,1)", Lossy),
+                ("numeric", "numeric(10,2)", Lossy),
+                ("int", "numeric", Rewrite),
+                ("int", "numeric(12,2)", Rewrite),
+                ("int", "numeric(10,2)", Lossy),
+                ("bigint", "numeric(19,0)", Rewrite),
+                ("numeric(10,2)", "int", Lossy),
+                ("numeric(9,0)", "int", Rewrite),
+                ("int", "double precision", Rewrite),
+                ("bigint", "double precision", Lossy),
+                ("int", "real", Lossy),
+                ("real", "double precision", Rewrite),
+                ("double precision", "real", Lossy),
+                ("double precision", "numeric", Lossy),
+                ("numeric", "double precision", Lossy),
+                ("real", "int", Lossy),
+            ],
+        );
     }
 
     #[test]
     fn postgres_times_and_others() {
-        assert_eq!(pg("timestamp", "timestamptz"), Rewrite);
-        assert_eq!(pg("timestamptz", "timestamp"), Rewrite);
-        assert_eq!(pg("timestamp(3)", "timestamp"), Safe);
-        assert_eq!(pg("timestamp", "timestamp(3)"), Lossy);
-        assert_eq!(pg("timestamp(3)", "timestamptz"), Rewrite);
-        assert_eq!(pg("time", "timetz"), Rewrite);
-        assert_eq!(pg("date", "timestamp"), Rewrite);
-        assert_eq!(pg("timestamp", "date"), Lossy);
-        assert_eq!(pg("cidr", "inet"), Safe);
-        assert_eq!(pg("inet", "cidr"), Lossy);
-        assert_eq!(pg("json", "jsonb"), Rewrite);
-        assert_eq!(pg("jsonb", "json"), Rewrite);
-        assert_eq!(pg("jsonb", "text"), Rewrite);
-        assert_eq!(pg("text", "jsonb"), Lossy);
-        assert_eq!(pg("text", "uuid"), Lossy);
-        assert_eq!(pg("uuid", "text"), Rewrite);
-        assert_eq!(pg("uuid", "varchar(36)"), Rewrite);
-        assert_eq!(pg("uuid", "varchar(20)"), Lossy);
-        assert_eq!(pg("int", "text"), Rewrite);
-        assert_eq!(pg("bigint", "varchar(10)"), Lossy);
-        assert_eq!(pg("varchar(20)", "int"), Lossy);
-        assert_eq!(pg("boolean", "int"), Rewrite);
-        assert_eq!(pg("int", "boolean"), Lossy);
-        assert_eq!(pg("varbit(8)", "varbit(16)"), Safe);
-        assert_eq!(pg("bit(8)", "bit(16)"), Lossy);
-        assert_eq!(pg("int[]", "bigint[]"), Rewrite);
-        assert_eq!(pg("bigint[]", "int[]"), Lossy);
-        assert_eq!(pg("text", "citext"), Unknown);
-        assert_eq!(pg("my_enum", "other_enum"), Unknown);
-        assert_eq!(pg("bytea", "text"), Unknown);
+        expect(
+            Dialect::Postgres,
+            &[
+                ("timestamp", "timestamptz", Rewrite),
+                ("timestamptz", "timestamp", Rewrite),
+                ("timestamp(3)", "timestamp", Safe),
+                ("timestamp", "timestamp(3)", Lossy),
+                ("timestamp(3)", "timestamptz", Rewrite),
+                ("time", "timetz", Rewrite),
+                ("date", "timestamp", Rewrite),
+                ("timestamp", "date", Lossy),
+                ("cidr", "inet", Safe),
+                ("inet", "cidr", Lossy),
+                ("json", "jsonb", Rewrite),
+                ("jsonb", "json", Rewrite),
+                ("jsonb", "text", Rewrite),
+                ("text", "jsonb", Lossy),
+                ("text", "uuid", Lossy),
+                ("uuid", "text", Rewrite),
+                ("uuid", "varchar(36)", Rewrite),
+                ("uuid", "varchar(20)", Lossy),
+                ("int", "text", Rewrite),
+                ("bigint", "varchar(10)", Lossy),
+                ("varchar(20)", "int", Lossy),
+                ("boolean", "int", Rewrite),
+                ("int", "boolean", Lossy),
+                ("varbit(8)", "varbit(16)", Safe),
+                ("bit(8)", "bit(16)", Lossy),
+                ("int[]", "bigint[]", Rewrite),
+                ("bigint[]", "int[]", Lossy),
+                ("text", "citext", Unknown),
+                ("my_enum", "other_enum", Unknown),
+                ("bytea", "text", Unknown),
+            ],
+        );
         assert!(Unknown.rewrites() && Lossy.rewrites() && Rewrite.rewrites());
         assert!(!Safe.rewrites() && !Same.rewrites());
     }
 
     #[test]
     fn mysql_changes() {
-        assert_eq!(my("varchar(20)", "varchar(63)"), Safe);
-        assert_eq!(my("varchar(20)", "varchar(64)"), Rewrite);
-        assert_eq!(my("varchar(100)", "varchar(255)"), Safe);
-        assert_eq!(my("varchar(255)", "varchar(100)"), Lossy);
-        assert_eq!(my("varchar(255)", "text"), Rewrite);
-        assert_eq!(my("varchar(255)", "tinytext"), Lossy);
-        assert_eq!(my("text", "varchar(255)"), Lossy);
-        assert_eq!(my("text", "mediumtext"), Rewrite);
-        assert_eq!(my("longtext", "text"), Lossy);
-        assert_eq!(my("char(10)", "varchar(10)"), Rewrite);
-        assert_eq!(my("int", "bigint"), Rewrite);
-        assert_eq!(my("int(11)", "bigint(20)"), Rewrite);
-        assert_eq!(my("bigint", "int"), Lossy);
-        assert_eq!(my("int", "int unsigned"), Lossy);
-        assert_eq!(my("int unsigned", "bigint"), Rewrite);
-        assert_eq!(my("int unsigned", "int"), Lossy);
-        assert_eq!(my("tinyint(1)", "int"), Rewrite);
-        assert_eq!(my("decimal(10,2)", "decimal(12,2)"), Rewrite);
-        assert_eq!(my("decimal(10,2)", "decimal(10,1)"), Lossy);
-        assert_eq!(my("float", "double"), Rewrite);
-        assert_eq!(my("double", "float"), Lossy);
-        assert_eq!(my("datetime", "timestamp"), Lossy);
-        assert_eq!(my("timestamp", "datetime"), Rewrite);
-        assert_eq!(my("datetime(6)", "datetime"), Lossy);
-        assert_eq!(my("enum('a','b')", "enum('a','b','c')"), Safe);
-        assert_eq!(my("enum('a','b')", "enum('c','a','b')"), Rewrite);
-        assert_eq!(my("enum('a','b')", "enum('a')"), Lossy);
-        assert_eq!(my("varchar(10)", "int"), Lossy);
-        assert_eq!(my("int", "varchar(11)"), Rewrite);
-        assert_eq!(my("blob", "mediumblob"), Rewrite);
-        assert_eq!(my("json", "year"), Unknown);
+        expect(
+            Dialect::Mysql,
+            &[
+                ("varchar(20)", "varchar(63)", Safe),
+                ("varchar(20)", "varchar(64)", Rewrite),
+                ("varchar(100)", "varchar(255)", Safe),
+                ("varchar(255)", "varchar(100)", Lossy),
+                ("varchar(255)", "text", Rewrite),
+                ("varchar(255)", "tinytext", Lossy),
+                ("text", "varchar(255)", Lossy),
+                ("text", "mediumtext", Rewrite),
+                ("longtext", "text", Lossy),
+                ("char(10)", "varchar(10)", Rewrite),
+                ("int", "bigint", Rewrite),
+                ("int(11)", "bigint(20)", Rewrite),
+                ("bigint", "int", Lossy),
+                ("int", "int unsigned", Lossy),
+                ("int unsigned", "bigint", Rewrite),
+                ("int unsigned", "int", Lossy),
+                ("tinyint(1)", "int", Rewrite),
+                ("decimal(10,2)", "decimal(12,2)", Rewrite),
+                ("decimal(10,2)", "decimal(10,1)", Lossy),
+                ("float", "double", Rewrite),
+                ("double", "float", Lossy),
+                ("datetime", "timestamp", Lossy),
+                ("timestamp", "datetime", Rewrite),
+                ("datetime(6)", "datetime", Lossy),
+                ("enum('a','b')", "enum('a','b','c')", Safe),
+                ("enum('a','b')", "enum('c','a','b')", Rewrite),
+                ("enum('a','b')", "enum('a')", Lossy),
+                ("varchar(10)", "int", Lossy),
+                ("int", "varchar(11)", Rewrite),
+                ("blob", "mediumblob", Rewrite),
+                ("json", "year", Unknown),
+            ],
+        );
     }
 
     #[test]
     fn sqlite_affinities() {
-        assert_eq!(lite("varchar(50)", "varchar(10)"), Safe);
-        assert_eq!(lite("varchar(50)", "text"), Safe);
-        assert_eq!(lite("int", "bigint"), Safe);
-        assert_eq!(lite("int", "integer"), Same);
-        assert_eq!(lite("text", "integer"), Lossy);
-        assert_eq!(lite("varchar(10)", "numeric"), Lossy);
-        assert_eq!(lite("integer", "text"), Unknown);
-        assert_eq!(lite("real", "integer"), Unknown);
+        expect(
+            Dialect::Sqlite,
+            &[
+                ("varchar(50)", "varchar(10)", Safe),
+                ("varchar(50)", "text", Safe),
+                ("int", "bigint", Safe),
+                ("int", "integer", Same),
+                ("text", "integer", Lossy),
+                ("varchar(10)", "numeric", Lossy),
+                ("integer", "text", Unknown),
+                ("real", "integer", Unknown),
+            ],
+        );
     }
 
     fn changes(dialect: Dialect, sql: &str) -> Vec<(String, String, Option<String>, String)> {
