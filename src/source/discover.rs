@@ -311,41 +311,6 @@ fn pair(
     primary
 }
 
-type ReadPair = std::result::Result<
-    (
-        MigrationFile,
-        Option<std::result::Result<MigrationFile, SourceProblem>>,
-    ),
-    SourceProblem,
->;
-
-/// Reads the up and down file of every pair, in order. A large folder is
-/// read by a few threads at once: thousands of small files cost more in
-/// waiting on the file system than in copying.
-fn read_all(pairs: &[(Version, Entry, Option<Entry>)]) -> Vec<ReadPair> {
-    let read = |(_, up, down): &(Version, Entry, Option<Entry>)| -> ReadPair {
-        let up = read_migration_file(&up.path)?;
-        Ok((up, down.as_ref().map(|d| read_migration_file(&d.path))))
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4);
-    if threads == 1 || pairs.len() < 64 {
-        return pairs.iter().map(read).collect();
-    }
-    let chunk = pairs.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = pairs
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(read).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
-}
-
 /// Finds every migration in `dir`, in version order. Problems with single
 /// files (unreadable, duplicate version, orphan down) are collected in
 /// [`MigrationSet::problems`]; only an unreadable folder is an error.
@@ -376,23 +341,19 @@ pub fn discover(dir: &Path) -> Result<MigrationSet> {
             .push(entry);
     }
 
-    let pairs: Vec<(Version, Entry, Option<Entry>)> = by_version
-        .into_iter()
-        .filter_map(|(version, entries)| {
-            let (up, down) = pair(&version, entries, &mut problems)?;
-            Some((version, up, down))
-        })
-        .collect();
     let mut migrations = Vec::new();
-    for (read, (version, up, _)) in read_all(&pairs).into_iter().zip(pairs) {
-        let (up_file, down_file) = match read {
-            Ok(files) => files,
+    for (version, entries) in by_version {
+        let Some((up, down)) = pair(&version, entries, &mut problems) else {
+            continue;
+        };
+        let up_file = match read_migration_file(&up.path) {
+            Ok(file) => file,
             Err(problem) => {
                 problems.push(problem);
                 continue;
             }
         };
-        let down_file = match down_file {
+        let down_file = match down.map(|d| read_migration_file(&d.path)) {
             Some(Ok(file)) => Some(file),
             Some(Err(problem)) => {
                 problems.push(problem);
