@@ -14,7 +14,9 @@
 //!   way a pre-commit hook runs it (the whole folder is replayed for
 //!   context): median of several runs of the release binary;
 //! * when a `squawk` binary is on the PATH (`pip install squawk-cli`), or
-//!   named by `$SQUAWK`, the same two measures for squawk on the up files.
+//!   named by `$SQUAWK`, the same two measures for squawk on the up files,
+//!   and both tools on the newest crates.io migration (a pre-commit hook in
+//!   a project of ordinary size).
 //!
 //! Environment: `STRADDLE_BENCH_FILES` (default 10000) sets the target
 //! number of files, `STRADDLE_BENCH_RUNS` (default 5) the runs per latency
@@ -124,6 +126,14 @@ fn time_command(runs: usize, mut make: impl FnMut() -> Command) -> Result<Durati
         }
     }
     Ok(median(samples))
+}
+
+/// A timing, or why there is none.
+fn shown(timing: &Result<Duration, String>) -> String {
+    match timing {
+        Ok(d) => format!("{d:.2?}"),
+        Err(e) => format!("(failed: {e})"),
+    }
 }
 
 fn main() {
@@ -287,6 +297,28 @@ fn main() {
         c.current_dir(temp.path()).arg(&last_up);
         c
     });
+    // A real history of ordinary size: the newest crates.io migration, its
+    // 284 predecessors replayed, against squawk on that one file.
+    let crates = discover(&root.join(POSTGRES[0])).ok();
+    if let Some(newest) = crates.as_ref().and_then(|s| s.migrations.last()) {
+        let file = &newest.up.path;
+        let ours = time_command(runs, || {
+            let mut c = Command::new(&binary);
+            c.arg("lint").arg("--dialect").arg("postgres").arg(file);
+            c
+        });
+        let theirs = time_command(runs, || {
+            let mut c = Command::new(&squawk);
+            c.arg(file);
+            c
+        });
+        println!(
+            "one crates.io file ({} migrations in the folder): straddle median {}, {version} median {}",
+            crates.as_ref().map_or(0, |s| s.migrations.len()),
+            shown(&ours),
+            shown(&theirs)
+        );
+    }
     match (squawk_all, squawk_one) {
         (Ok(all), Ok(one)) => {
             println!(

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use straddle::lint::{LintOptions, lint_set};
-use straddle::source::{Layout, MigrationSet, SourceProblem, discover};
+use straddle::source::{Layout, MigrationSet, SourceProblem, discover, discover_for};
 
 fn case(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -109,6 +109,25 @@ fn sqlx_reversible_pairs_ups_and_downs() {
         first.directives.phase,
         Some(straddle::source::Phase::Expand)
     );
+}
+
+#[test]
+fn discover_for_reads_only_the_downs_asked_for() {
+    let dir = case("sqlx-reversible");
+    let wanted = |_: &Path, down: &Path| down.to_string_lossy().contains("add_display_name");
+    let partial = discover_for(&dir, &wanted).expect("discover_for");
+    let full = load("sqlx-reversible");
+    assert_eq!(summary(&partial), summary(&full), "same migrations either way");
+    for (p, f) in partial.migrations.iter().zip(&full.migrations) {
+        let (p, f) = (p.down.as_ref().unwrap(), f.down.as_ref().unwrap());
+        assert_eq!(p.path, f.path);
+        assert!(!f.text.is_empty());
+        if f.path.to_string_lossy().contains("add_display_name") {
+            assert_eq!(p.text, f.text, "the wanted down is read");
+        } else {
+            assert!(p.text.is_empty(), "{} should not be read", p.path.display());
+        }
+    }
 }
 
 #[test]

@@ -11,9 +11,9 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::finding::Severity;
 use crate::git::changes_since;
-use crate::lint::{LintOptions, LintOutcome, lint_set};
+use crate::lint::{LintOptions, LintOutcome, OnlyFiles, lint_set};
 use crate::report::{self, Format};
-use crate::source::{Version, discover};
+use crate::source::{Version, discover, discover_for};
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
@@ -216,7 +216,15 @@ fn lint_folder(
     exclude: &PathFilter,
     base: &LintOptions,
 ) -> Result<LintOutcome> {
-    let mut set = discover(dir)?;
+    // Named files without --changed-since: only their migrations' downs
+    // are looked at.
+    let mut set = match (&only, &args.changed_since) {
+        (Some(files), None) => {
+            let named = OnlyFiles::new(files);
+            discover_for(dir, &|up, down| named.contains(up) || named.contains(down))?
+        }
+        _ => discover(dir)?,
+    };
     let mut options = base.clone();
     options.only_files = only;
     if let Some(git_ref) = &args.changed_since {

@@ -213,13 +213,13 @@ fn is_reported(
 }
 
 /// The files given to `lint FILE…`, to tell which migrations to report.
-struct OnlyFiles {
+pub struct OnlyFiles {
     /// Each as given, and resolved (symbolic links followed) where it exists.
     files: Vec<(PathBuf, Option<PathBuf>)>,
 }
 
 impl OnlyFiles {
-    fn new(files: &[PathBuf]) -> Self {
+    pub fn new(files: &[PathBuf]) -> Self {
         OnlyFiles {
             files: files
                 .iter()
@@ -231,7 +231,7 @@ impl OnlyFiles {
     /// Whether `path` is one of the files. Only a path with the same file
     /// name as a resolved file is resolved itself: a folder of thousands of
     /// migrations costs no system call per migration.
-    fn contains(&self, path: &std::path::Path) -> bool {
+    pub fn contains(&self, path: &std::path::Path) -> bool {
         self.files.iter().any(|(given, resolved)| {
             given == path
                 || resolved.as_ref().is_some_and(|resolved| {

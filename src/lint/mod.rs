@@ -14,7 +14,9 @@ mod suppress;
 pub(crate) mod testing;
 
 pub use context::{MigrationCx, StatementCx};
-pub use engine::{ChangedSince, Level, LintOptions, LintOutcome, Runner, lint_set, lint_text};
+pub use engine::{
+    ChangedSince, Level, LintOptions, LintOutcome, OnlyFiles, Runner, lint_set, lint_text,
+};
 
 use crate::dialect::Dialect;
 use crate::finding::{Category, Finding, Severity};

@@ -315,6 +315,14 @@ fn pair(
 /// files (unreadable, duplicate version, orphan down) are collected in
 /// [`MigrationSet::problems`]; only an unreadable folder is an error.
 pub fn discover(dir: &Path) -> Result<MigrationSet> {
+    discover_for(dir, &|_, _| true)
+}
+
+/// Like [`discover`], but reads a down file only where `read_down(up, down)`
+/// says so; the others keep their path and an empty text. For
+/// `lint FILE…`, which needs the downs of the named migrations only: in a
+/// folder of thousands, that halves what is read from disk.
+pub fn discover_for(dir: &Path, read_down: &dyn Fn(&Path, &Path) -> bool) -> Result<MigrationSet> {
     let mut problems = Vec::new();
     if !dir.is_dir() {
         let message = if dir.exists() {
@@ -353,7 +361,16 @@ pub fn discover(dir: &Path) -> Result<MigrationSet> {
                 continue;
             }
         };
-        let down_file = match down.map(|d| read_migration_file(&d.path)) {
+        let down_file = match down.map(|d| {
+            if read_down(&up.path, &d.path) {
+                read_migration_file(&d.path)
+            } else {
+                Ok(MigrationFile {
+                    path: d.path,
+                    text: String::new(),
+                })
+            }
+        }) {
             Some(Ok(file)) => Some(file),
             Some(Err(problem)) => {
                 problems.push(problem);

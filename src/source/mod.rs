@@ -8,7 +8,7 @@ mod version;
 use std::path::PathBuf;
 
 pub use directives::{Allow, Directive, Directives, Phase, parse_comment, parse_leading};
-pub use discover::{discover, read_migration_file};
+pub use discover::{discover, discover_for, read_migration_file};
 pub use version::Version;
 
 /// How a migrations folder is laid out; `straddle new` writes in the same one.
