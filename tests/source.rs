@@ -117,7 +117,11 @@ fn discover_for_reads_only_the_downs_asked_for() {
     let wanted = |_: &Path, down: &Path| down.to_string_lossy().contains("add_display_name");
     let partial = discover_for(&dir, &wanted).expect("discover_for");
     let full = load("sqlx-reversible");
-    assert_eq!(summary(&partial), summary(&full), "same migrations either way");
+    assert_eq!(
+        summary(&partial),
+        summary(&full),
+        "same migrations either way"
+    );
     for (p, f) in partial.migrations.iter().zip(&full.migrations) {
         let (p, f) = (p.down.as_ref().unwrap(), f.down.as_ref().unwrap());
         assert_eq!(p.path, f.path);

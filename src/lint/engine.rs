@@ -1,7 +1,7 @@
 //! The engine: replay every migration of a folder into the catalog, in
 //! version order, and run the rules on the migrations that are to be reported.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
 use sqlparser::ast::Statement as Ast;
@@ -212,33 +212,44 @@ fn is_reported(
     }
 }
 
-/// The files given to `lint FILE…`, to tell which migrations to report.
+/// The files given to `lint FILE…` (or the pending files `migrate` lints),
+/// to tell which migrations to report.
 pub struct OnlyFiles {
-    /// Each as given, and resolved (symbolic links followed) where it exists.
-    files: Vec<(PathBuf, Option<PathBuf>)>,
+    /// Each path as given.
+    given: HashSet<PathBuf>,
+    /// Each path resolved (symbolic links followed) where it exists.
+    resolved: HashSet<PathBuf>,
+    /// The file names of the resolved paths.
+    names: HashSet<std::ffi::OsString>,
 }
 
 impl OnlyFiles {
     pub fn new(files: &[PathBuf]) -> Self {
+        let resolved: HashSet<PathBuf> =
+            files.iter().filter_map(|f| f.canonicalize().ok()).collect();
         OnlyFiles {
-            files: files
+            given: files.iter().cloned().collect(),
+            names: resolved
                 .iter()
-                .map(|f| (f.clone(), f.canonicalize().ok()))
+                .filter_map(|r| r.file_name().map(|n| n.to_owned()))
                 .collect(),
+            resolved,
         }
     }
 
-    /// Whether `path` is one of the files. Only a path with the same file
-    /// name as a resolved file is resolved itself: a folder of thousands of
-    /// migrations costs no system call per migration.
+    /// Whether `path` is one of the files. A path is resolved (one system
+    /// call) only when it is not given as such and its file name is one of
+    /// the files' names, so a folder of thousands of migrations costs at most
+    /// one system call per migration, and none when names differ.
     pub fn contains(&self, path: &std::path::Path) -> bool {
-        self.files.iter().any(|(given, resolved)| {
-            given == path
-                || resolved.as_ref().is_some_and(|resolved| {
-                    resolved.file_name() == path.file_name()
-                        && path.canonicalize().is_ok_and(|p| p == *resolved)
-                })
-        })
+        if self.given.contains(path) {
+            return true;
+        }
+        path.file_name()
+            .is_some_and(|name| self.names.contains(name))
+            && path
+                .canonicalize()
+                .is_ok_and(|p| self.resolved.contains(&p))
     }
 }
 
