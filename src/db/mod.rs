@@ -258,8 +258,14 @@ pub trait Backend {
     /// Starts a transaction (SQLite: `BEGIN IMMEDIATE`, so that the write
     /// lock is taken at once).
     async fn begin(&mut self) -> DbResult<()>;
-    async fn commit(&mut self) -> DbResult<()>;
-    async fn rollback(&mut self) -> DbResult<()>;
+
+    async fn commit(&mut self) -> DbResult<()> {
+        self.execute("COMMIT").await
+    }
+
+    async fn rollback(&mut self) -> DbResult<()> {
+        self.execute("ROLLBACK").await
+    }
 
     /// Executes one statement exactly as written, with no parameters.
     async fn execute(&mut self, sql: &str) -> DbResult<()>;
@@ -289,6 +295,70 @@ pub trait Backend {
 
     /// Server name and version, for messages.
     async fn server_version(&mut self) -> DbResult<String>;
+
+    /// Starts the transaction of one migration under the runner's timeouts
+    /// and says whether `version` already has a history row, read inside
+    /// that transaction (with the runner lock held it never has one, but
+    /// exactly-once is checked, not assumed). On an error no transaction is
+    /// left open.
+    ///
+    /// PostgreSQL does all of it in one round trip.
+    async fn begin_migration(
+        &mut self,
+        version: &str,
+        lock: Duration,
+        statement: Duration,
+    ) -> DbResult<bool> {
+        self.set_timeouts(lock, statement).await?;
+        self.begin().await?;
+        match self.history_row(version).await {
+            Ok(row) => Ok(row.is_some()),
+            Err(e) => {
+                let _ = self.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Records `row` in the history and commits the migration's transaction
+    /// with it. On an error the transaction is rolled back.
+    ///
+    /// PostgreSQL does both in one round trip.
+    async fn commit_migration(&mut self, row: &HistoryRow) -> DbResult<()> {
+        let result = match self.insert_history(row).await {
+            Ok(()) => self.commit().await,
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            let _ = self.rollback().await;
+        }
+        result
+    }
+}
+
+/// The `INSERT` of a history row, with `?` placeholders, and its parameters.
+pub(crate) fn insert_history_query(row: &HistoryRow) -> (String, [Param; 13]) {
+    let sql = format!(
+        "INSERT INTO {HISTORY_TABLE} (version, name, phase, pair, checksum, up_sql, down_sql, \
+         no_transaction, status, statements_total, statements_done, duration_ms, applied_by) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    );
+    let params = [
+        row.version.as_str().into(),
+        row.name.as_str().into(),
+        row.phase.as_str().into(),
+        row.pair.clone().into(),
+        row.checksum.as_str().into(),
+        row.up_sql.clone().into(),
+        row.down_sql.clone().into(),
+        row.no_transaction.into(),
+        row.status.as_str().into(),
+        row.statements_total.into(),
+        row.statements_done.into(),
+        row.duration_ms.into(),
+        row.applied_by.as_str().into(),
+    ];
+    (sql, params)
 }
 
 /// History operations, written once over the [`Backend`] primitives.
@@ -339,30 +409,8 @@ pub trait History: Backend {
     }
 
     async fn insert_history(&mut self, row: &HistoryRow) -> DbResult<()> {
-        let sql = format!(
-            "INSERT INTO {HISTORY_TABLE} (version, name, phase, pair, checksum, up_sql, down_sql, \
-             no_transaction, status, statements_total, statements_done, duration_ms, applied_by) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        );
-        self.execute_with(
-            &sql,
-            &[
-                row.version.as_str().into(),
-                row.name.as_str().into(),
-                row.phase.as_str().into(),
-                row.pair.clone().into(),
-                row.checksum.as_str().into(),
-                row.up_sql.clone().into(),
-                row.down_sql.clone().into(),
-                row.no_transaction.into(),
-                row.status.as_str().into(),
-                row.statements_total.into(),
-                row.statements_done.into(),
-                row.duration_ms.into(),
-                row.applied_by.as_str().into(),
-            ],
-        )
-        .await?;
+        let (sql, params) = insert_history_query(row);
+        self.execute_with(&sql, &params).await?;
         Ok(())
     }
 
@@ -507,11 +555,22 @@ impl Backend for AnyBackend {
     async fn server_version(&mut self) -> DbResult<String> {
         each!(self, b => b.server_version().await)
     }
+    async fn begin_migration(
+        &mut self,
+        version: &str,
+        lock: Duration,
+        statement: Duration,
+    ) -> DbResult<bool> {
+        each!(self, b => b.begin_migration(version, lock, statement).await)
+    }
+    async fn commit_migration(&mut self, row: &HistoryRow) -> DbResult<()> {
+        each!(self, b => b.commit_migration(row).await)
+    }
 }
 
-/// Splits SQL on `?` placeholders outside quotes and renumbers them `$1…`
-/// (PostgreSQL). Only used for straddle's own queries.
-pub(crate) fn dollar_placeholders(sql: &str) -> String {
+/// Replaces each `?` placeholder outside quotes with `fill(i)` (`i` counts
+/// from 0). Only used for straddle's own queries.
+pub(crate) fn fill_placeholders(sql: &str, mut fill: impl FnMut(usize, &mut String)) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut n = 0;
     let mut quote: Option<char> = None;
@@ -521,9 +580,8 @@ pub(crate) fn dollar_placeholders(sql: &str) -> String {
             Some(_) => {}
             None if c == '\'' || c == '"' => quote = Some(c),
             None if c == '?' => {
+                fill(n, &mut out);
                 n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
                 continue;
             }
             None => {}
@@ -531,6 +589,71 @@ pub(crate) fn dollar_placeholders(sql: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// `?` placeholders renumbered `$1…` (PostgreSQL).
+pub(crate) fn dollar_placeholders(sql: &str) -> String {
+    fill_placeholders(sql, |i, out| {
+        out.push('$');
+        out.push_str(&(i + 1).to_string());
+    })
+}
+
+/// Binds `params` as the arguments of a query of any of the three databases.
+fn bind<A>(params: &[Param]) -> DbResult<A>
+where
+    A: sqlx::Arguments,
+    for<'t> Option<String>: sqlx::Encode<'t, A::Database> + sqlx::Type<A::Database>,
+    for<'t> i64: sqlx::Encode<'t, A::Database> + sqlx::Type<A::Database>,
+    for<'t> bool: sqlx::Encode<'t, A::Database> + sqlx::Type<A::Database>,
+{
+    let mut args = A::default();
+    for p in params {
+        let added = match p {
+            Param::Text(t) => args.add(t.clone()),
+            Param::Int(n) => args.add(*n),
+            Param::Bool(b) => args.add(*b),
+        };
+        added.map_err(|e| DbError::other(e.to_string()))?;
+    }
+    Ok(args)
+}
+
+/// Rows as text cells; `cell` reads one column of one row (each backend
+/// knows which other types its text casts may come back as).
+fn rows_as_texts<R>(
+    rows: Vec<R>,
+    cell: impl Fn(&R, usize) -> Result<Option<String>, sqlx::Error>,
+) -> Result<Vec<Vec<Option<String>>>, sqlx::Error>
+where
+    R: sqlx::Row,
+{
+    rows.iter()
+        .map(|row| (0..row.len()).map(|i| cell(row, i)).collect())
+        .collect()
+}
+
+/// A sqlx error that is not the database's own answer: I/O, TLS, protocol,
+/// configuration (a connection problem), or anything else.
+fn driver_error(url: &DbUrl, e: &sqlx::Error) -> DbError {
+    let kind = match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Configuration(_) => ErrorKind::Connection,
+        _ => ErrorKind::Other,
+    };
+    DbError::new(kind, url.mask(&e.to_string()))
+}
+
+/// An error while connecting is a connection error, whatever the server
+/// said (a wrong password, an unknown database).
+fn connect_failed(mut e: DbError) -> DbError {
+    e.kind = ErrorKind::Connection;
+    e
 }
 
 /// Whether a statement may change session settings (so the runner's

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use sqlx::mysql::{MySqlArguments, MySqlConnection, MySqlDatabaseError};
-use sqlx::{Arguments, AssertSqlSafe, Connection, Executor, Row};
+use sqlx::{AssertSqlSafe, Connection, Executor, Row};
 
 use super::{Backend, DbError, DbResult, DbUrl, ErrorKind, HISTORY_TABLE, Param};
 use crate::dialect::Dialect;
@@ -21,52 +21,29 @@ pub struct MysqlBackend {
 }
 
 pub(crate) fn map_error(url: &DbUrl, e: sqlx::Error) -> DbError {
-    match &e {
-        sqlx::Error::Database(db) => {
-            let number = db
-                .try_downcast_ref::<MySqlDatabaseError>()
-                .map(|m| m.number())
-                .unwrap_or(0);
-            let kind = match number {
-                1205 => ErrorKind::LockTimeout,
-                3024 | 1969 | 1028 => ErrorKind::StatementTimeout,
-                1050 | 1060 | 1061 | 1826 | 1304 | 1359 | 1007 | 3822 => ErrorKind::AlreadyExists,
-                1051 | 1091 | 1146 | 1054 | 1360 | 1305 | 1008 => ErrorKind::DoesNotExist,
-                2006 | 2013 => ErrorKind::Connection,
-                _ => ErrorKind::Other,
-            };
-            let state = db
-                .code()
-                .map(|c| format!(", SQLSTATE {c}"))
-                .unwrap_or_default();
-            DbError::new(
-                kind,
-                url.mask(&format!("{} (error {number}{state})", db.message())),
-            )
-        }
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed
-        | sqlx::Error::Configuration(_) => {
-            DbError::new(ErrorKind::Connection, url.mask(&e.to_string()))
-        }
-        _ => DbError::other(url.mask(&e.to_string())),
-    }
-}
-
-fn bind(params: &[Param]) -> Result<MySqlArguments, sqlx::error::BoxDynError> {
-    let mut args = MySqlArguments::default();
-    for p in params {
-        match p {
-            Param::Text(t) => args.add(t.clone())?,
-            Param::Int(n) => args.add(*n)?,
-            Param::Bool(b) => args.add(*b)?,
-        }
-    }
-    Ok(args)
+    let sqlx::Error::Database(db) = &e else {
+        return super::driver_error(url, &e);
+    };
+    let number = db
+        .try_downcast_ref::<MySqlDatabaseError>()
+        .map(|m| m.number())
+        .unwrap_or(0);
+    let kind = match number {
+        1205 => ErrorKind::LockTimeout,
+        3024 | 1969 | 1028 => ErrorKind::StatementTimeout,
+        1050 | 1060 | 1061 | 1826 | 1304 | 1359 | 1007 | 3822 => ErrorKind::AlreadyExists,
+        1051 | 1091 | 1146 | 1054 | 1360 | 1305 | 1008 => ErrorKind::DoesNotExist,
+        2006 | 2013 => ErrorKind::Connection,
+        _ => ErrorKind::Other,
+    };
+    let state = db
+        .code()
+        .map(|c| format!(", SQLSTATE {c}"))
+        .unwrap_or_default();
+    DbError::new(
+        kind,
+        url.mask(&format!("{} (error {number}{state})", db.message())),
+    )
 }
 
 /// Whole seconds, at least one (MySQL's lock timeouts are in seconds).
@@ -77,11 +54,9 @@ fn seconds_at_least_one(d: Duration) -> u64 {
 
 impl MysqlBackend {
     pub async fn connect(url: &DbUrl) -> DbResult<Self> {
-        let conn = MySqlConnection::connect(url.expose()).await.map_err(|e| {
-            let mut e = map_error(url, e);
-            e.kind = ErrorKind::Connection;
-            e
-        })?;
+        let conn = MySqlConnection::connect(url.expose())
+            .await
+            .map_err(|e| super::connect_failed(map_error(url, e)))?;
         let mut backend = MysqlBackend {
             conn,
             url: url.clone(),
@@ -166,14 +141,6 @@ impl Backend for MysqlBackend {
         self.execute("START TRANSACTION").await
     }
 
-    async fn commit(&mut self) -> DbResult<()> {
-        self.execute("COMMIT").await
-    }
-
-    async fn rollback(&mut self) -> DbResult<()> {
-        self.execute("ROLLBACK").await
-    }
-
     async fn execute(&mut self, sql: &str) -> DbResult<()> {
         // No arguments: sent as text (COM_QUERY), so statements that cannot
         // be prepared (triggers, procedures) run as written.
@@ -187,7 +154,7 @@ impl Backend for MysqlBackend {
     }
 
     async fn execute_with(&mut self, sql: &str, params: &[Param]) -> DbResult<u64> {
-        let args = bind(params).map_err(|e| DbError::other(e.to_string()))?;
+        let args: MySqlArguments = super::bind(params)?;
         let done = sqlx::query_with(AssertSqlSafe(sql), args)
             .execute(&mut self.conn)
             .await
@@ -200,27 +167,19 @@ impl Backend for MysqlBackend {
         sql: &str,
         params: &[Param],
     ) -> DbResult<Vec<Vec<Option<String>>>> {
-        let args = bind(params).map_err(|e| DbError::other(e.to_string()))?;
+        let args: MySqlArguments = super::bind(params)?;
         let rows = sqlx::query_with(AssertSqlSafe(sql), args)
             .fetch_all(&mut self.conn)
             .await
             .map_err(|e| self.err(e))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let mut cells = Vec::with_capacity(row.len());
-            for i in 0..row.len() {
-                let cell = match row.try_get::<Option<String>, _>(i) {
-                    Ok(v) => v,
-                    Err(_) => row
-                        .try_get::<Option<Vec<u8>>, _>(i)
-                        .map_err(|e| self.err(e))?
-                        .map(|b| String::from_utf8_lossy(&b).into_owned()),
-                };
-                cells.push(cell);
-            }
-            out.push(cells);
-        }
-        Ok(out)
+        // Some text casts come back as binary strings.
+        super::rows_as_texts(rows, |row, i| {
+            row.try_get::<Option<String>, _>(i).or_else(|_| {
+                let bytes: Option<Vec<u8>> = row.try_get(i)?;
+                Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
+            })
+        })
+        .map_err(|e| self.err(e))
     }
 
     async fn table_exists(&mut self, name: &str) -> DbResult<bool> {

@@ -1,12 +1,17 @@
 //! PostgreSQL: advisory lock, `lock_timeout` / `statement_timeout`, the simple
 //! query protocol for migration statements, and a catalog snapshot.
 
+use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgArguments, PgConnection, PgDatabaseError, PgErrorPosition};
-use sqlx::{Arguments, AssertSqlSafe, Connection, Executor, Row};
+use sqlx::postgres::{
+    PgArguments, PgConnectOptions, PgConnection, PgDatabaseError, PgErrorPosition, PgSslMode,
+};
+use sqlx::{AssertSqlSafe, ConnectOptions, Executor, Row};
 
-use super::{Backend, DbError, DbResult, DbUrl, ErrorKind, HISTORY_TABLE, Param};
+use super::{
+    Backend, DbError, DbResult, DbUrl, ErrorKind, HISTORY_TABLE, HistoryRow, Param, millis,
+};
 use crate::dialect::Dialect;
 
 /// The advisory lock key of straddle's runner ("straddle" in ASCII). Advisory
@@ -21,77 +26,133 @@ pub struct PostgresBackend {
 }
 
 pub(crate) fn map_error(url: &DbUrl, e: sqlx::Error) -> DbError {
-    match &e {
-        sqlx::Error::Database(db) => {
-            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
-            let kind = match code.as_str() {
-                "55P03" => ErrorKind::LockTimeout,
-                "57014" => ErrorKind::StatementTimeout,
-                // 25001: "cannot run inside a transaction block";
-                // 2D000: "invalid transaction termination" (COMMIT in a DO
-                // block or procedure run inside one).
-                "25001" | "2D000" => ErrorKind::NeedsNoTransaction,
-                "42P07" | "42701" | "42710" | "42P06" | "42723" | "42P04" | "42P16" => {
-                    ErrorKind::AlreadyExists
-                }
-                "42P01" | "42703" | "42704" | "3F000" | "42883" => ErrorKind::DoesNotExist,
-                _ if code.starts_with("08") => ErrorKind::Connection,
-                _ => ErrorKind::Other,
-            };
-            let pg = db.try_downcast_ref::<PgDatabaseError>();
-            let mut message = format!("{} (SQLSTATE {code})", db.message());
-            let mut position = None;
-            if let Some(pg) = pg {
-                if let Some(detail) = pg.detail() {
-                    message.push_str(&format!("\n  detail: {detail}"));
-                }
-                if let Some(hint) = pg.hint() {
-                    message.push_str(&format!("\n  hint: {hint}"));
-                }
-                if let Some(PgErrorPosition::Original(p)) = pg.position() {
-                    position = Some(p);
-                }
-            }
-            DbError {
-                kind,
-                message: url.mask(&message),
-                position,
-            }
+    let sqlx::Error::Database(db) = &e else {
+        return super::driver_error(url, &e);
+    };
+    let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+    let kind = match code.as_str() {
+        "55P03" => ErrorKind::LockTimeout,
+        "57014" => ErrorKind::StatementTimeout,
+        // 25001: "cannot run inside a transaction block";
+        // 2D000: "invalid transaction termination" (COMMIT in a DO
+        // block or procedure run inside one).
+        "25001" | "2D000" => ErrorKind::NeedsNoTransaction,
+        "42P07" | "42701" | "42710" | "42P06" | "42723" | "42P04" | "42P16" => {
+            ErrorKind::AlreadyExists
         }
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed
-        | sqlx::Error::Configuration(_) => {
-            DbError::new(ErrorKind::Connection, url.mask(&e.to_string()))
+        "42P01" | "42703" | "42704" | "3F000" | "42883" => ErrorKind::DoesNotExist,
+        _ if code.starts_with("08") => ErrorKind::Connection,
+        _ => ErrorKind::Other,
+    };
+    let mut message = format!("{} (SQLSTATE {code})", db.message());
+    let mut position = None;
+    if let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() {
+        if let Some(detail) = pg.detail() {
+            message.push_str(&format!("\n  detail: {detail}"));
         }
-        _ => DbError::other(url.mask(&e.to_string())),
+        if let Some(hint) = pg.hint() {
+            message.push_str(&format!("\n  hint: {hint}"));
+        }
+        if let Some(PgErrorPosition::Original(p)) = pg.position() {
+            position = Some(p);
+        }
+    }
+    DbError {
+        kind,
+        message: url.mask(&message),
+        position,
     }
 }
 
-fn bind(params: &[Param]) -> Result<PgArguments, sqlx::error::BoxDynError> {
-    let mut args = PgArguments::default();
-    for p in params {
-        match p {
-            Param::Text(t) => args.add(t.clone())?,
-            Param::Int(n) => args.add(*n)?,
-            Param::Bool(b) => args.add(*b)?,
+/// A string literal that means `text` whatever `standard_conforming_strings`
+/// says: `E'…'` with backslashes and quotes doubled. PostgreSQL text cannot
+/// hold NUL, so a NUL is refused here (bound, it would be refused by the
+/// server).
+fn literal(text: &str) -> DbResult<String> {
+    if text.contains('\0') {
+        return Err(DbError::other(
+            "the text contains a NUL character, which PostgreSQL text cannot hold",
+        ));
+    }
+    let mut out = String::with_capacity(text.len() + 4);
+    out.push_str("E'");
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("''"),
+            c => out.push(c),
         }
     }
-    Ok(args)
+    out.push('\'');
+    Ok(out)
+}
+
+/// A parameter written into the SQL as a literal.
+fn param_literal(p: &Param) -> DbResult<String> {
+    Ok(match p {
+        Param::Text(None) => "NULL".to_string(),
+        Param::Text(Some(t)) => literal(t)?,
+        Param::Int(n) => n.to_string(),
+        Param::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+    })
+}
+
+/// Whether to connect without TLS first: the server is on this machine (a
+/// loopback address or `localhost`) and neither the URL nor the environment
+/// says anything about TLS, so sqlx would merely prefer it. Traffic on
+/// loopback never leaves the machine, and the TLS handshake costs about
+/// 0.1 s there: PostgreSQL's default `ssl_ecdh_curve` (prime256v1) makes
+/// rustls send its hello twice, and with sqlx's sockets (no TCP_NODELAY) two
+/// handshake writes in a row each wait for a delayed ACK. A server that
+/// refuses connections without TLS is then connected to as the URL says.
+fn plaintext_first(options: &PgConnectOptions, url: &str, env_set: impl Fn(&str) -> bool) -> bool {
+    const TLS_KEYS: [&str; 9] = [
+        "sslmode",
+        "ssl-mode",
+        "sslrootcert",
+        "ssl-root-cert",
+        "ssl-ca",
+        "sslcert",
+        "ssl-cert",
+        "sslkey",
+        "ssl-key",
+    ];
+    const TLS_ENV: [&str; 4] = ["PGSSLMODE", "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY"];
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let asks_tls = query.split('&').any(|pair| {
+        let key = pair.split('=').next().unwrap_or("");
+        TLS_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+    }) || TLS_ENV.iter().any(|v| env_set(v));
+    let host = options.get_host().trim_matches(['[', ']']);
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    loopback
+        && !asks_tls
+        && options.get_socket().is_none()
+        && matches!(options.get_ssl_mode(), PgSslMode::Prefer)
 }
 
 impl PostgresBackend {
     pub async fn connect(url: &DbUrl) -> DbResult<Self> {
-        let conn = PgConnection::connect(url.expose())
-            .await
-            .map_err(|e| map_error(url, e))
-            .map_err(|mut e| {
-                e.kind = ErrorKind::Connection;
-                e
-            })?;
+        let failed = |e| super::connect_failed(map_error(url, e));
+        let options = PgConnectOptions::from_str(url.expose()).map_err(failed)?;
+        let env_set = |name: &str| std::env::var_os(name).is_some();
+        let plain = if plaintext_first(&options, url.expose(), env_set) {
+            options
+                .clone()
+                .ssl_mode(PgSslMode::Disable)
+                .connect()
+                .await
+                .ok()
+        } else {
+            None
+        };
+        let conn = match plain {
+            Some(conn) => conn,
+            None => options.connect().await.map_err(failed)?,
+        };
         let mut backend = PostgresBackend {
             conn,
             url: url.clone(),
@@ -156,8 +217,8 @@ impl Backend for PostgresBackend {
         }
         let sql = format!(
             "SET lock_timeout = '{}ms'; SET statement_timeout = '{}ms'",
-            super::millis(lock),
-            super::millis(statement)
+            millis(lock),
+            millis(statement)
         );
         self.execute(&sql).await?;
         self.timeouts = Some((lock, statement));
@@ -166,14 +227,6 @@ impl Backend for PostgresBackend {
 
     async fn begin(&mut self) -> DbResult<()> {
         self.execute("BEGIN").await
-    }
-
-    async fn commit(&mut self) -> DbResult<()> {
-        self.execute("COMMIT").await
-    }
-
-    async fn rollback(&mut self) -> DbResult<()> {
-        self.execute("ROLLBACK").await
     }
 
     async fn execute(&mut self, sql: &str) -> DbResult<()> {
@@ -190,7 +243,7 @@ impl Backend for PostgresBackend {
 
     async fn execute_with(&mut self, sql: &str, params: &[Param]) -> DbResult<u64> {
         let sql = super::dollar_placeholders(sql);
-        let args = bind(params).map_err(|e| DbError::other(e.to_string()))?;
+        let args: PgArguments = super::bind(params)?;
         let done = sqlx::query_with(AssertSqlSafe(sql), args)
             .execute(&mut self.conn)
             .await
@@ -204,23 +257,12 @@ impl Backend for PostgresBackend {
         params: &[Param],
     ) -> DbResult<Vec<Vec<Option<String>>>> {
         let sql = super::dollar_placeholders(sql);
-        let args = bind(params).map_err(|e| DbError::other(e.to_string()))?;
+        let args: PgArguments = super::bind(params)?;
         let rows = sqlx::query_with(AssertSqlSafe(sql), args)
             .fetch_all(&mut self.conn)
             .await
             .map_err(|e| self.err(e))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let mut cells = Vec::with_capacity(row.len());
-            for i in 0..row.len() {
-                cells.push(
-                    row.try_get::<Option<String>, _>(i)
-                        .map_err(|e| self.err(e))?,
-                );
-            }
-            out.push(cells);
-        }
-        Ok(out)
+        super::rows_as_texts(rows, |row, i| row.try_get(i)).map_err(|e| self.err(e))
     }
 
     async fn table_exists(&mut self, name: &str) -> DbResult<bool> {
@@ -351,5 +393,206 @@ impl Backend for PostgresBackend {
             .lines("SELECT 'PostgreSQL ' || current_setting('server_version')")
             .await?;
         Ok(lines.into_iter().next().unwrap_or_default())
+    }
+
+    /// `BEGIN`, the timeouts as `SET LOCAL` (they end with the transaction,
+    /// so whatever a migration sets cannot outlive it) and the history
+    /// check, in one simple query: one round trip.
+    async fn begin_migration(
+        &mut self,
+        version: &str,
+        lock: Duration,
+        statement: Duration,
+    ) -> DbResult<bool> {
+        let sql = format!(
+            "BEGIN; SET LOCAL lock_timeout = '{}ms'; SET LOCAL statement_timeout = '{}ms'; \
+             SELECT count(*)::text FROM {HISTORY_TABLE} WHERE version = {}",
+            millis(lock),
+            millis(statement),
+            literal(version)?
+        );
+        let rows = match self.conn.fetch_all(AssertSqlSafe(sql)).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                let e = self.err(e);
+                let _ = self.rollback().await;
+                return Err(e);
+            }
+        };
+        let count: Option<String> = rows.first().and_then(|r| r.try_get(0).ok());
+        Ok(count.is_some_and(|n| n != "0"))
+    }
+
+    /// The history row's `INSERT` (its values written as literals) and
+    /// `COMMIT` in one simple query: one round trip.
+    async fn commit_migration(&mut self, row: &HistoryRow) -> DbResult<()> {
+        let (sql, params) = super::insert_history_query(row);
+        let result = match params
+            .iter()
+            .map(param_literal)
+            .collect::<DbResult<Vec<_>>>()
+        {
+            Ok(values) => {
+                let mut sql = super::fill_placeholders(&sql, |i, out| {
+                    out.push_str(values.get(i).map_or("NULL", String::as_str))
+                });
+                sql.push_str("; COMMIT");
+                self.conn
+                    .execute(AssertSqlSafe(sql))
+                    .await
+                    .map_err(|e| self.err(e))
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            let _ = self.rollback().await;
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{History, Status};
+
+    #[test]
+    fn literals_mean_the_text_and_refuse_nul() {
+        assert_eq!(literal("plain").unwrap(), "E'plain'");
+        assert_eq!(literal(r"it's a \ \'").unwrap(), r"E'it''s a \\ \\'''");
+        assert!(literal("a\0b").is_err());
+        assert_eq!(param_literal(&Param::Text(None)).unwrap(), "NULL");
+        assert_eq!(param_literal(&Param::Int(-3)).unwrap(), "-3");
+        assert_eq!(param_literal(&Param::Bool(true)).unwrap(), "TRUE");
+    }
+
+    #[test]
+    fn tls_is_skipped_first_only_on_loopback_when_nothing_asks_for_it() {
+        let first = |url: &str, env: &[&str]| {
+            let options = PgConnectOptions::from_str(url).unwrap();
+            plaintext_first(&options, url, |v| env.contains(&v))
+        };
+        assert!(first("postgres://u@127.0.0.1:5432/d", &[]));
+        assert!(first("postgres://u@localhost/d?application_name=x", &[]));
+        assert!(first("postgres://u@[::1]:5432/d", &[]));
+        assert!(!first("postgres://u@db.example.com/d", &[]));
+        assert!(!first("postgres://u@10.0.0.5/d", &[]));
+        assert!(!first("postgres://u@127.0.0.1/d?sslmode=prefer", &[]));
+        assert!(!first("postgres://u@127.0.0.1/d?sslmode=require", &[]));
+        assert!(!first("postgres://u@127.0.0.1/d?sslrootcert=/ca.pem", &[]));
+        assert!(!first("postgres://u@127.0.0.1/d", &["PGSSLMODE"]));
+    }
+
+    /// The test server, or `None` (after saying so) when none answers and
+    /// `CI` is not set.
+    async fn test_server() -> Option<PostgresBackend> {
+        let raw = std::env::var("STRADDLE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+        let url = DbUrl::parse(&raw).unwrap();
+        match PostgresBackend::connect(&url).await {
+            Ok(db) => Some(db),
+            Err(e) if std::env::var_os("CI").is_none() => {
+                println!("skipped: no PostgreSQL server at {url} ({e})");
+                None
+            }
+            Err(e) => panic!("no PostgreSQL server at {url} ({e}), and CI is set"),
+        }
+    }
+
+    fn row(version: &str, up_sql: &str) -> HistoryRow {
+        HistoryRow {
+            version: version.to_string(),
+            name: r"it's \ tricky".to_string(),
+            phase: "expand".to_string(),
+            pair: None,
+            checksum: "c".repeat(96),
+            up_sql: Some(up_sql.to_string()),
+            down_sql: Some("DROP TABLE t; -- ? $1 $$".to_string()),
+            no_transaction: false,
+            status: Status::Applied,
+            statements_total: 2,
+            statements_done: 2,
+            applied_at: None,
+            duration_ms: 7,
+            applied_by: "straddle by o'brien".to_string(),
+        }
+    }
+
+    #[test]
+    fn one_round_trip_begin_and_commit_keep_the_history_exact() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let Some(mut db) = test_server().await else {
+                return;
+            };
+            // A temporary history table: it shadows nothing outside this
+            // session and goes with it.
+            let ddl = db
+                .history_ddl()
+                .replacen("CREATE TABLE", "CREATE TEMP TABLE", 1);
+            db.execute(&ddl).await.unwrap();
+            let (lock, statement) = (Duration::from_millis(1500), Duration::from_secs(7));
+            let text =
+                "INSERT INTO t VALUES ('it''s', E'\\\\n', $$ ? $$);\n-- ünïcode\t; COMMIT;\r\n\\";
+            assert!(
+                !db.begin_migration("20240101", lock, statement)
+                    .await
+                    .unwrap()
+            );
+            let settings = db
+                .lines(
+                    "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')",
+                )
+                .await
+                .unwrap();
+            assert_eq!(settings, ["1500ms 7s"]);
+            db.commit_migration(&row("20240101", text)).await.unwrap();
+            let history = db.read_history().await.unwrap();
+            assert_eq!(history.len(), 1);
+            let got = &history[0];
+            assert_eq!(got.up_sql.as_deref(), Some(text));
+            assert_eq!(got.down_sql.as_deref(), Some("DROP TABLE t; -- ? $1 $$"));
+            assert_eq!(got.name, r"it's \ tricky");
+            assert_eq!(got.applied_by, "straddle by o'brien");
+            assert_eq!((got.pair.as_deref(), got.duration_ms), (None, 7));
+            // The timeouts ended with the transaction.
+            let settings = db
+                .lines("SELECT current_setting('lock_timeout')")
+                .await
+                .unwrap();
+            assert_eq!(settings, ["0"]);
+
+            // Recorded already: the check says so, inside a new transaction.
+            assert!(
+                db.begin_migration("20240101", lock, statement)
+                    .await
+                    .unwrap()
+            );
+            db.rollback().await.unwrap();
+
+            // A history row that cannot be written takes the migration's
+            // statements with it and leaves no transaction open.
+            assert!(
+                !db.begin_migration("20240102", lock, statement)
+                    .await
+                    .unwrap()
+            );
+            db.execute("CREATE TEMP TABLE made_by_the_migration (x int)")
+                .await
+                .unwrap();
+            assert!(
+                db.commit_migration(&row("20240101", "again"))
+                    .await
+                    .is_err()
+            );
+            assert!(!db.table_exists("made_by_the_migration").await.unwrap());
+            // A savepoint needs a transaction block: there is none.
+            let e = db.execute("SAVEPOINT s").await.unwrap_err();
+            assert!(e.message.contains("SQLSTATE 25P01"), "{e}");
+        });
     }
 }

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteConnection};
-use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Executor, Row};
+use sqlx::{AssertSqlSafe, ConnectOptions, Executor, Row};
 
 use super::{Backend, DbError, DbResult, DbUrl, ErrorKind, HISTORY_TABLE, Param};
 use crate::dialect::Dialect;
@@ -22,43 +22,24 @@ pub struct SqliteBackend {
 }
 
 pub(crate) fn map_error(url: &DbUrl, e: sqlx::Error) -> DbError {
-    match &e {
-        sqlx::Error::Database(db) => {
-            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
-            let message = db.message().to_string();
-            let lower = message.to_ascii_lowercase();
-            let kind = if code == "5" || code == "6" || lower.contains("database is locked") {
-                ErrorKind::LockTimeout
-            } else if lower.contains("already exists") || lower.contains("duplicate column name") {
-                ErrorKind::AlreadyExists
-            } else if lower.starts_with("no such ") {
-                ErrorKind::DoesNotExist
-            } else if lower.contains("within a transaction")
-                || lower.contains("inside a transaction")
-            {
-                ErrorKind::NeedsNoTransaction
-            } else {
-                ErrorKind::Other
-            };
-            DbError::new(kind, url.mask(&format!("{message} (SQLite code {code})")))
-        }
-        sqlx::Error::Io(_) | sqlx::Error::Configuration(_) | sqlx::Error::WorkerCrashed => {
-            DbError::new(ErrorKind::Connection, url.mask(&e.to_string()))
-        }
-        _ => DbError::other(url.mask(&e.to_string())),
-    }
-}
-
-fn bind(params: &[Param]) -> Result<SqliteArguments, sqlx::error::BoxDynError> {
-    let mut args = SqliteArguments::default();
-    for p in params {
-        match p {
-            Param::Text(t) => args.add(t.clone())?,
-            Param::Int(n) => args.add(*n)?,
-            Param::Bool(b) => args.add(*b)?,
-        }
-    }
-    Ok(args)
+    let sqlx::Error::Database(db) = &e else {
+        return super::driver_error(url, &e);
+    };
+    let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+    let message = db.message().to_string();
+    let lower = message.to_ascii_lowercase();
+    let kind = if code == "5" || code == "6" || lower.contains("database is locked") {
+        ErrorKind::LockTimeout
+    } else if lower.contains("already exists") || lower.contains("duplicate column name") {
+        ErrorKind::AlreadyExists
+    } else if lower.starts_with("no such ") {
+        ErrorKind::DoesNotExist
+    } else if lower.contains("within a transaction") || lower.contains("inside a transaction") {
+        ErrorKind::NeedsNoTransaction
+    } else {
+        ErrorKind::Other
+    };
+    DbError::new(kind, url.mask(&format!("{message} (SQLite code {code})")))
 }
 
 impl SqliteBackend {
@@ -67,11 +48,10 @@ impl SqliteBackend {
         let options = SqliteConnectOptions::from_str(url.expose())
             .map_err(|e| DbError::new(ErrorKind::Connection, url.mask(&e.to_string())))?
             .create_if_missing(create);
-        let conn = options.connect().await.map_err(|e| {
-            let mut e = map_error(url, e);
-            e.kind = ErrorKind::Connection;
-            e
-        })?;
+        let conn = options
+            .connect()
+            .await
+            .map_err(|e| super::connect_failed(map_error(url, e)))?;
         let lock_path = url.sqlite_path().map(|p| {
             let mut name = p.file_name().unwrap_or_default().to_os_string();
             name.push(".straddle-lock");
@@ -152,14 +132,6 @@ impl Backend for SqliteBackend {
         self.execute("BEGIN IMMEDIATE").await
     }
 
-    async fn commit(&mut self) -> DbResult<()> {
-        self.execute("COMMIT").await
-    }
-
-    async fn rollback(&mut self) -> DbResult<()> {
-        self.execute("ROLLBACK").await
-    }
-
     async fn execute(&mut self, sql: &str) -> DbResult<()> {
         match self.conn.execute(AssertSqlSafe(sql)).await {
             Ok(_) => Ok(()),
@@ -168,7 +140,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn execute_with(&mut self, sql: &str, params: &[Param]) -> DbResult<u64> {
-        let args = bind(params).map_err(|e| DbError::other(e.to_string()))?;
+        let args: SqliteArguments = super::bind(params)?;
         let done = sqlx::query_with(AssertSqlSafe(sql), args)
             .execute(&mut self.conn)
             .await
@@ -181,27 +153,19 @@ impl Backend for SqliteBackend {
         sql: &str,
         params: &[Param],
     ) -> DbResult<Vec<Vec<Option<String>>>> {
-        let args = bind(params).map_err(|e| DbError::other(e.to_string()))?;
+        let args: SqliteArguments = super::bind(params)?;
         let rows = sqlx::query_with(AssertSqlSafe(sql), args)
             .fetch_all(&mut self.conn)
             .await
             .map_err(|e| self.err(e))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let mut cells = Vec::with_capacity(row.len());
-            for i in 0..row.len() {
-                let cell = match row.try_get::<Option<String>, _>(i) {
-                    Ok(v) => v,
-                    Err(_) => row
-                        .try_get::<Option<i64>, _>(i)
-                        .map_err(|e| self.err(e))?
-                        .map(|n| n.to_string()),
-                };
-                cells.push(cell);
-            }
-            out.push(cells);
-        }
-        Ok(out)
+        // Untyped expressions (`count(*)`) come back as integers.
+        super::rows_as_texts(rows, |row, i| {
+            row.try_get::<Option<String>, _>(i).or_else(|_| {
+                let n: Option<i64> = row.try_get(i)?;
+                Ok(n.map(|n| n.to_string()))
+            })
+        })
+        .map_err(|e| self.err(e))
     }
 
     async fn table_exists(&mut self, name: &str) -> DbResult<bool> {

@@ -83,6 +83,12 @@ fn row_for(m: &Prepared, options: &RunnerOptions, status: Status, done: usize) -
     }
 }
 
+fn skipped(version: &str) -> Event {
+    Event::Note(format!(
+        "{version} was applied meanwhile by another runner; skipped"
+    ))
+}
+
 /// The transaction of a migration could not even start (SQLite: another
 /// connection kept the write lock past the busy timeout).
 fn begin_failed(m: &Prepared, e: DbError, down: bool) -> RunError {
@@ -157,23 +163,25 @@ async fn apply_in_transaction<B: Backend>(
     let mut attempt = 1;
     let started = Instant::now();
     'attempts: loop {
-        db.set_timeouts(options.lock_timeout, options.statement_timeout)
-            .await?;
-        if let Err(e) = db.begin().await {
-            let line = m.up.first().map_or(1, |s| s.line);
-            if retry_after_lock_timeout(&e, &mut attempt, options, &m.version, line, log).await {
-                continue 'attempts;
+        // Exactly once: with the runner lock held the history never has a
+        // row for it, but that is read inside the transaction to be sure.
+        let recorded = match db
+            .begin_migration(&m.version, options.lock_timeout, options.statement_timeout)
+            .await
+        {
+            Ok(recorded) => recorded,
+            Err(e) => {
+                let line = m.up.first().map_or(1, |s| s.line);
+                if retry_after_lock_timeout(&e, &mut attempt, options, &m.version, line, log).await
+                {
+                    continue 'attempts;
+                }
+                return Err(begin_failed(m, e, false));
             }
-            return Err(begin_failed(m, e, false));
-        }
-        // Exactly once: with the runner lock held this never finds a row, but
-        // it costs one read inside the transaction to be sure.
-        if db.history_row(&m.version).await?.is_some() {
+        };
+        if recorded {
             db.rollback().await?;
-            log(Event::Note(format!(
-                "{} was applied meanwhile by another runner; skipped",
-                m.version
-            )));
+            log(skipped(&m.version));
             return Ok(false);
         }
         for s in &m.up {
@@ -199,11 +207,7 @@ async fn apply_in_transaction<B: Backend>(
         }
         let mut row = row_for(m, options, Status::Applied, m.up.len());
         row.duration_ms = started.elapsed().as_millis() as i64;
-        if let Err(e) = db.insert_history(&row).await {
-            let _ = db.rollback().await;
-            return Err(e.into());
-        }
-        db.commit().await?;
+        db.commit_migration(&row).await?;
         return Ok(true);
     }
 }
@@ -338,21 +342,16 @@ async fn apply_statement_wise<B: Backend>(
     let started = Instant::now();
     if step.action == Action::Apply {
         // Claim the migration: its row, with no statement done yet.
-        db.begin().await?;
-        if db.history_row(&m.version).await?.is_some() {
+        let recorded = db
+            .begin_migration(&m.version, options.lock_timeout, options.statement_timeout)
+            .await?;
+        if recorded {
             db.rollback().await?;
-            log(Event::Note(format!(
-                "{} was applied meanwhile by another runner; skipped",
-                m.version
-            )));
+            log(skipped(&m.version));
             return Ok(false);
         }
-        let row = row_for(m, options, Status::Partial, 0);
-        if let Err(e) = db.insert_history(&row).await {
-            let _ = db.rollback().await;
-            return Err(e.into());
-        }
-        db.commit().await?;
+        db.commit_migration(&row_for(m, options, Status::Partial, 0))
+            .await?;
     } else {
         // Resuming with a corrected file: record the text that now runs.
         db.set_text(

@@ -3,6 +3,7 @@
 //! (applied files that changed, applied migrations missing on disk) and the
 //! status table.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -306,10 +307,50 @@ impl fmt::Display for Drift {
     }
 }
 
-fn find_row<'a>(history: &'a [HistoryRow], version: &Version) -> Option<&'a HistoryRow> {
-    history.iter().find(|r| {
-        Version::parse(&r.version).as_ref() == Some(version) || r.version == version.as_str()
-    })
+/// The history rows and the migrations on disk by version, indexed once
+/// per plan: comparing versions allocates, and looking every migration up
+/// by scanning made planning quadratic in the length of the history.
+struct Lookup<'a> {
+    history: &'a [HistoryRow],
+    /// Row positions by parsed version and by the text as recorded; the
+    /// first row wins, as in a scan.
+    rows: HashMap<Version, usize>,
+    rows_as_written: HashMap<&'a str, usize>,
+    migrations: HashMap<&'a Version, &'a Migration>,
+}
+
+impl<'a> Lookup<'a> {
+    fn new(set: &'a MigrationSet, history: &'a [HistoryRow]) -> Self {
+        let mut rows = HashMap::new();
+        let mut rows_as_written = HashMap::new();
+        for (i, r) in history.iter().enumerate() {
+            if let Some(v) = Version::parse(&r.version) {
+                rows.entry(v).or_insert(i);
+            }
+            rows_as_written.entry(r.version.as_str()).or_insert(i);
+        }
+        let mut migrations = HashMap::new();
+        for m in &set.migrations {
+            migrations.entry(&m.version).or_insert(m);
+        }
+        Lookup {
+            history,
+            rows,
+            rows_as_written,
+            migrations,
+        }
+    }
+
+    fn row(&self, version: &Version) -> Option<&'a HistoryRow> {
+        let by_value = self.rows.get(version);
+        let as_written = self.rows_as_written.get(version.as_str());
+        let i = by_value.into_iter().chain(as_written).min()?;
+        Some(&self.history[*i])
+    }
+
+    fn migration(&self, version: &str) -> Option<&'a Migration> {
+        self.migrations.get(&Version::parse(version)?).copied()
+    }
 }
 
 fn find_migration<'a>(set: &'a MigrationSet, version: &str) -> Option<&'a Migration> {
@@ -331,9 +372,10 @@ fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String 
 /// disk. A migration that stopped part way may be corrected after the
 /// statements that already ran: only those must be unchanged.
 pub fn drift(set: &MigrationSet, history: &[HistoryRow], dialect: Dialect) -> Vec<Drift> {
+    let lookup = Lookup::new(set, history);
     let mut drifts = Vec::new();
     for row in history {
-        let Some(migration) = find_migration(set, &row.version) else {
+        let Some(migration) = lookup.migration(&row.version) else {
             drifts.push(Drift::Missing {
                 version: row.version.clone(),
                 name: row.name.clone(),
@@ -434,16 +476,17 @@ fn plan_forward(
     history: &[HistoryRow],
     dialect: Dialect,
 ) -> Result<(), RunError> {
+    let lookup = Lookup::new(set, history);
     if let Command::Up { to: Some(to) } = command
         && set.find(to).is_none()
-        && find_row(history, to).is_none()
+        && lookup.row(to).is_none()
     {
         return Err(RunError::Usage(format!(
             "--to {to}: no migration has this version"
         )));
     }
     for migration in &set.migrations {
-        let row = find_row(history, &migration.version);
+        let row = lookup.row(&migration.version);
         let action = match row.map(|r| r.status) {
             Some(Status::Applied) => continue,
             Some(Status::Reverting) => {
@@ -611,11 +654,12 @@ pub fn status(set: &MigrationSet, history: &[HistoryRow], dialect: Dialect) -> V
             contracts_of.insert(expand.to_string(), m.version.to_string());
         }
     }
+    let lookup = Lookup::new(set, history);
     let mut entries: Vec<(Option<Version>, StatusEntry)> = Vec::new();
     for m in &set.migrations {
         let (phase, pair) = phase_of(m);
         let pair = pair.or_else(|| contracts_of.get(m.version.as_str()).cloned());
-        let row = find_row(history, &m.version);
+        let row = lookup.row(&m.version);
         let (state, progress, applied_at, sum) = match row {
             None => ("pending".to_string(), None, None, "none".to_string()),
             Some(r) => (
@@ -641,7 +685,7 @@ pub fn status(set: &MigrationSet, history: &[HistoryRow], dialect: Dialect) -> V
         ));
     }
     for r in history {
-        if find_migration(set, &r.version).is_some() {
+        if lookup.migration(&r.version).is_some() {
             continue;
         }
         entries.push((
