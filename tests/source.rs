@@ -480,3 +480,39 @@ fn unreadable_file_is_a_finding() {
     assert_eq!(set.problems[0].path, up);
     assert!(set.problems[0].message.contains("cannot read the file"));
 }
+
+/// Symbolic links are followed: a linked diesel folder and a linked flat
+/// file are migrations like the others (the listing's file type says
+/// "link", so discovery must look through it).
+#[cfg(unix)]
+#[test]
+fn symbolic_links_to_migrations_are_followed() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("migrations");
+    std::fs::create_dir(&dir).unwrap();
+    let source = case("diesel");
+    symlink(
+        source.join("2019-11-09-120000_create_users"),
+        dir.join("2019-11-09-120000_create_users"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.join("2019-11-11-162609_create_posts")).unwrap();
+    for half in ["up.sql", "down.sql"] {
+        symlink(
+            source.join("2019-11-11-162609_create_posts").join(half),
+            dir.join("2019-11-11-162609_create_posts").join(half),
+        )
+        .unwrap();
+    }
+    let set = discover(&dir).unwrap();
+    assert_eq!(
+        summary(&set),
+        [
+            row("2019-11-09-120000", "create_users", true, false),
+            row("2019-11-11-162609", "create_posts", true, false),
+        ]
+    );
+    assert!(set.problems.is_empty(), "{:#?}", set.problems);
+    assert!(set.migrations[0].up.text.contains("CREATE TABLE"));
+}

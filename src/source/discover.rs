@@ -1,6 +1,5 @@
 //! Reading a migrations folder in any of the common layouts.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -120,22 +119,37 @@ fn diesel_no_transaction(dir: &Path, problems: &mut Vec<SourceProblem>) -> bool 
     }
 }
 
-fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut paths = Vec::new();
+/// The folder's entries, sorted by name, each with whether it is a folder
+/// (symbolic links followed). The type comes with the listing on most file
+/// systems, so a folder of thousands of files costs no `stat` per file.
+fn list_dir(dir: &Path) -> Result<Vec<(PathBuf, bool)>> {
+    let mut names = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
-        paths.push(entry.path());
+        let is_dir = match entry.file_type() {
+            Ok(t) if !t.is_symlink() => Some(t.is_dir()),
+            _ => None,
+        };
+        names.push((entry.file_name(), is_dir));
     }
-    paths.sort();
-    Ok(paths)
+    names.sort_unstable();
+    Ok(names
+        .into_iter()
+        .map(|(name, is_dir)| {
+            let path = dir.join(name);
+            let is_dir = is_dir.unwrap_or_else(|| path.is_dir());
+            (path, is_dir)
+        })
+        .collect())
 }
 
 fn collect(dir: &Path, problems: &mut Vec<SourceProblem>) -> Result<Vec<Entry>> {
-    let mut entries = Vec::new();
-    for path in list_dir(dir)? {
+    let listed = list_dir(dir)?;
+    let mut entries = Vec::with_capacity(listed.len());
+    for (path, is_dir) in listed {
         let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
             let lossy = path.file_name().unwrap_or_default().to_string_lossy();
-            if lossy.ends_with(".sql") || path.is_dir() {
+            if lossy.ends_with(".sql") || is_dir {
                 problems.push(SourceProblem {
                     rule: "unrecognised-file",
                     path: path.clone(),
@@ -149,7 +163,7 @@ fn collect(dir: &Path, problems: &mut Vec<SourceProblem>) -> Result<Vec<Entry>> 
         if file_name.starts_with('.') {
             continue;
         }
-        if path.is_dir() {
+        if is_dir {
             let Some((version, name)) = split_version(file_name) else {
                 continue;
             };
@@ -311,6 +325,20 @@ fn pair(
     primary
 }
 
+/// The entries grouped by version, in version order; within a version they
+/// keep their order (by file name).
+fn by_version(mut entries: Vec<Entry>) -> Vec<(Version, Vec<Entry>)> {
+    entries.sort_by(|a, b| a.version.cmp(&b.version));
+    let mut groups: Vec<(Version, Vec<Entry>)> = Vec::new();
+    for entry in entries {
+        match groups.last_mut() {
+            Some((version, group)) if *version == entry.version => group.push(entry),
+            _ => groups.push((entry.version.clone(), vec![entry])),
+        }
+    }
+    groups
+}
+
 /// Finds every migration in `dir`, in version order. Problems with single
 /// files (unreadable, duplicate version, orphan down) are collected in
 /// [`MigrationSet::problems`]; only an unreadable folder is an error.
@@ -337,20 +365,15 @@ pub fn discover_for(dir: &Path, read_down: &dyn Fn(&Path, &Path) -> bool) -> Res
     }
     let entries = collect(dir, &mut problems)?;
 
-    let mut by_version: BTreeMap<Version, Vec<Entry>> = BTreeMap::new();
     let mut layouts: Vec<Layout> = Vec::new();
-    for entry in entries {
+    for entry in &entries {
         if !layouts.contains(&entry.layout) {
             layouts.push(entry.layout);
         }
-        by_version
-            .entry(entry.version.clone())
-            .or_default()
-            .push(entry);
     }
 
-    let mut migrations = Vec::new();
-    for (version, entries) in by_version {
+    let mut migrations = Vec::with_capacity(entries.len() / 2 + 1);
+    for (version, entries) in by_version(entries) {
         let Some((up, down)) = pair(&version, entries, &mut problems) else {
             continue;
         };

@@ -44,9 +44,10 @@ impl Version {
         &self.raw
     }
 
-    /// The version's digits, separators removed, leading zeros dropped.
-    fn digits(&self) -> String {
-        self.value.to_string()
+    /// How many digits the version has, separators and leading zeros
+    /// dropped.
+    fn digit_count(&self) -> u32 {
+        self.value.checked_ilog10().map_or(1, |n| n + 1)
     }
 
     /// The version as one integer where it fits (sqlx stores versions as
@@ -75,9 +76,15 @@ impl Ord for Version {
         // does, so a date-only version like `2024-03-13` sorts within its
         // day instead of before every full timestamp; short sequence numbers
         // (`9`, `10`, `0001`) compare as numbers.
-        let (a, b) = (self.digits(), other.digits());
-        let by_digits = if a.len() >= 8 && b.len() >= 8 {
-            a.cmp(&b)
+        let (a, b) = (self.digit_count(), other.digit_count());
+        let by_digits = if a >= 8 && b >= 8 {
+            // As digit strings, without writing them out (sorting a large
+            // folder compares often): pad the shorter with zeros on the
+            // right, and on a tie the shorter (a prefix) comes first. At
+            // most 38 digits, so the padded value fits.
+            let width = a.max(b);
+            let padded = |v: &Version, n: u32| v.value * 10u128.pow(width - n);
+            padded(self, a).cmp(&padded(other, b)).then(a.cmp(&b))
         } else {
             self.value.cmp(&other.value)
         };
@@ -129,5 +136,38 @@ mod tests {
         );
         assert!(Version::parse("abc").is_none());
         assert!(Version::parse("").is_none());
+    }
+
+    #[test]
+    fn timestamps_compare_as_their_digit_strings() {
+        let raw = [
+            "20240313",
+            "202403130",
+            "202403139",
+            "20240314",
+            "2024-03-13-170000",
+            "20240313170000",
+            "99999999",
+            "100000000",
+            "00000000012345678",
+            "12345678",
+            "99999999999999999999999999999999999999",
+            "1234567",
+            "5",
+        ];
+        let digits = |v: &Version| v.value.to_string();
+        for a in &raw {
+            for b in &raw {
+                let (va, vb) = (Version::parse(a).unwrap(), Version::parse(b).unwrap());
+                let (da, db) = (digits(&va), digits(&vb));
+                if da.len() >= 8 && db.len() >= 8 {
+                    assert_eq!(
+                        va.cmp(&vb),
+                        da.cmp(&db).then_with(|| va.parts.cmp(&vb.parts)),
+                        "{a} vs {b}"
+                    );
+                }
+            }
+        }
     }
 }
