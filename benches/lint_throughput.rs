@@ -166,7 +166,11 @@ fn main() {
     };
     std::fs::create_dir_all(&dir).expect("create migrations dir");
     if std::fs::read_dir(&dir).map_or(0, |d| d.count()) > 0 {
-        panic!("{} is not empty", dir.display());
+        eprintln!(
+            "STRADDLE_BENCH_KEEP: {} is not empty; give an empty or new folder",
+            dir.display()
+        );
+        std::process::exit(2);
     }
     let started = Instant::now();
     let (files, last_up) = replicate(&sources, &dir, target);
