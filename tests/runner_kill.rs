@@ -105,6 +105,18 @@ fn check_consistent(db: &TestDb, r: &Reference, context: &str) {
     );
 }
 
+/// How many migrations the history records as applied (read on the test's
+/// own connection while a runner works).
+async fn applied_count(db: &mut straddle::db::AnyBackend) -> usize {
+    use straddle::db::History;
+    db.read_history()
+        .await
+        .expect("history")
+        .iter()
+        .filter(|h| h.status == Status::Applied)
+        .count()
+}
+
 fn next_level(r: &Reference, i: usize) -> String {
     r.levels
         .get(i + 1)
@@ -127,22 +139,38 @@ fn kill_at_many_points(dialect: Dialect, iterations: u32) {
     assert_eq!(db.snapshot(), r.last);
     assert_ok(&db.straddle(&project, &["migrate", "rollback", "--to", "0"]));
     check_consistent(&db, &r, "after rollback");
+    let n = r.migrations.len();
+    let per_migration = full / n as u32;
+    let rt = runtime();
+    let mut watcher = rt.block_on(db.connect());
     let mut kills_mid_run = 0;
     for i in 0..iterations {
-        let delay = full.mul_f64((i as f64 + fastrand::f64()) / iterations as f64 * 1.1);
+        // The kill points spread over the run whatever the machine's speed:
+        // wait until `k` migrations are recorded, then for a random part of
+        // one migration's time.
+        let k = i as usize * n / iterations as usize;
+        let delay = per_migration.mul_f64(fastrand::f64());
         let mut child = db
             .command(&project, &["migrate", "up", "--no-lint"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
+        let waited = Instant::now();
+        while child.try_wait().unwrap().is_none() && rt.block_on(applied_count(&mut watcher)) < k {
+            assert!(
+                waited.elapsed() < Duration::from_secs(120),
+                "iteration {i}: {k} migrations never got applied"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
         std::thread::sleep(delay);
         // `Child::kill` sends SIGKILL on Unix.
         let finished = child.try_wait().unwrap().is_some();
         let _ = child.kill();
         let _ = child.wait();
         wait_for_lock(&db);
-        let context = format!("iteration {i}, killed after {delay:?}");
+        let context = format!("iteration {i}, killed {delay:?} after {k} migrations were applied");
         check_consistent(&db, &r, &context);
         if !finished && applied(&db).len() < r.migrations.len() {
             kills_mid_run += 1;
@@ -175,6 +203,10 @@ fn kill_at_many_points(dialect: Dialect, iterations: u32) {
         assert!(db.history().is_empty(), "{context}");
         assert_eq!(db.snapshot(), r.levels[0][0], "{context}");
     }
+    println!(
+        "{}: {kills_mid_run} of {iterations} kills landed in the middle of a run",
+        dialect.name()
+    );
     assert!(
         kills_mid_run >= iterations / 2,
         "only {kills_mid_run} of {iterations} kills landed in the middle of a run"
