@@ -516,3 +516,58 @@ fn symbolic_links_to_migrations_are_followed() {
     assert!(set.problems.is_empty(), "{:#?}", set.problems);
     assert!(set.migrations[0].up.text.contains("CREATE TABLE"));
 }
+
+/// A folder large enough to be read on several threads gives the same
+/// migrations, texts and problems, in version order, as reading one by one:
+/// each version's pairing problems come before its reading problems.
+#[test]
+fn a_large_folder_reads_in_order_with_its_problems() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let count = 600;
+    for v in 1..=count {
+        let up = format!("CREATE TABLE t{v} (id int);\n");
+        let down = format!("DROP TABLE t{v};\n");
+        std::fs::write(dir.join(format!("{v:04}_m{v}.up.sql")), up).unwrap();
+        if v % 3 == 0 {
+            std::fs::write(dir.join(format!("{v:04}_m{v}.down.sql")), down).unwrap();
+        }
+    }
+    // Version 10: a second up of the same version (pairing problem); the
+    // one kept (first by name) is not UTF-8 (reading problem). 300: an orphan down. 599: an
+    // unreadable down.
+    std::fs::write(dir.join("0010_again.up.sql"), b"SELECT '\xff';\n").unwrap();
+    std::fs::write(dir.join("0300_other.down.sql"), "SELECT 1;\n").unwrap();
+    // Version 0: a down alone, so no migration at all.
+    std::fs::write(dir.join("0000_lonely.down.sql"), "SELECT 1;\n").unwrap();
+    std::fs::write(dir.join("0599_m599.down.sql"), b"\xfe\n").unwrap();
+
+    let set = discover(dir).unwrap();
+    // 10 is dropped (its kept up cannot be read).
+    assert_eq!(set.migrations.len(), count - 1);
+    for (m, v) in set.migrations.iter().zip((1..=count).filter(|v| *v != 10)) {
+        assert_eq!(m.version.to_string(), format!("{v:04}"));
+        assert_eq!(m.up.text, format!("CREATE TABLE t{v} (id int);\n"));
+        let expected_down = (v % 3 == 0 && v != 599).then(|| format!("DROP TABLE t{v};\n"));
+        assert_eq!(
+            m.down.as_ref().map(|d| d.text.clone()),
+            expected_down,
+            "{v}"
+        );
+    }
+    let order: Vec<(&str, String)> = set
+        .problems
+        .iter()
+        .map(|p| (p.rule, relative(&set, p)))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("orphan-down", "0000_lonely.down.sql".to_string()),
+            ("duplicate-version", "0010_m10.up.sql".to_string()),
+            ("unreadable-file", "0010_again.up.sql".to_string()),
+            ("orphan-down", "0300_other.down.sql".to_string()),
+            ("unreadable-file", "0599_m599.down.sql".to_string()),
+        ]
+    );
+}
