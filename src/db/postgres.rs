@@ -395,9 +395,10 @@ impl Backend for PostgresBackend {
         Ok(lines.into_iter().next().unwrap_or_default())
     }
 
-    /// `BEGIN`, the timeouts as `SET LOCAL` (they end with the transaction,
-    /// so whatever a migration sets cannot outlive it) and the history
-    /// check, in one simple query: one round trip.
+    /// `BEGIN`, the timeouts as `SET LOCAL` (they end with the transaction;
+    /// a migration may still override them with its own `SET`, which
+    /// outlives the transaction and is noticed by `may_change_session`) and
+    /// the history check, in one simple query: one round trip.
     async fn begin_migration(
         &mut self,
         version: &str,
