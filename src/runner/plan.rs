@@ -308,8 +308,8 @@ impl fmt::Display for Drift {
 }
 
 /// The history rows and the migrations on disk by version, indexed once
-/// per plan: comparing versions allocates, and looking every migration up
-/// by scanning made planning quadratic in the length of the history.
+/// per plan: looking every migration up by scanning made planning
+/// quadratic in the length of the history.
 struct Lookup<'a> {
     history: &'a [HistoryRow],
     /// Row positions by parsed version and by the text as recorded; the
@@ -350,13 +350,6 @@ impl<'a> Lookup<'a> {
 
     fn migration(&self, version: &str) -> Option<&'a Migration> {
         self.migrations.get(&Version::parse(version)?).copied()
-    }
-}
-
-fn find_migration<'a>(set: &'a MigrationSet, version: &str) -> Option<&'a Migration> {
-    match Version::parse(version) {
-        Some(v) => set.find(&v),
-        None => None,
     }
 }
 
@@ -572,8 +565,9 @@ fn plan_rollback(
             .collect(),
         (None, n) => rows.into_iter().take(n.unwrap_or(1)).collect(),
     };
+    let lookup = Lookup::new(set, history);
     for row in chosen {
-        let on_disk = find_migration(set, &row.version);
+        let on_disk = lookup.migration(&row.version);
         let mut prepared = match on_disk {
             Some(m) => prepare(m, dialect)?,
             None => prepare_from_history(row, dialect)?,
@@ -720,7 +714,7 @@ mod tests {
     }
 
     fn row(set: &MigrationSet, version: &str, status: Status, done: i64) -> HistoryRow {
-        let m = find_migration(set, version).unwrap();
+        let m = set.find(&Version::parse(version).unwrap()).unwrap();
         HistoryRow {
             version: version.to_string(),
             name: m.name.clone(),

@@ -49,13 +49,6 @@ impl Version {
     fn digit_count(&self) -> u32 {
         self.value.checked_ilog10().map_or(1, |n| n + 1)
     }
-
-    /// The version as one integer where it fits (sqlx stores versions as
-    /// `BIGINT`): the digits with separators removed.
-    pub fn as_i64(&self) -> Option<i64> {
-        let digits: String = self.raw.chars().filter(|c| c.is_ascii_digit()).collect();
-        digits.parse().ok()
-    }
 }
 
 impl PartialEq for Version {
